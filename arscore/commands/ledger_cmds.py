@@ -1,0 +1,218 @@
+"""Ledger commands: synth, ingest, summary, db upgrade and the demo main job."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from arscore.runtime import console, fail, load_settings, open_database, parse_date
+
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+
+
+def synth(
+    out: Annotated[Path, typer.Option(help="Folder to write the ledger files to")],
+    customers: Annotated[int, typer.Option(min=1, help="Number of customers")] = 2000,
+    months: Annotated[int, typer.Option(min=1, max=240, help="Months of history")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same ledger)")] = 42,
+    end: Annotated[str | None, typer.Option(help="Last day of the ledger, YYYY-MM-DD")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+) -> None:
+    """Generate a realistic synthetic AR ledger (with its ground truth, truth.csv)."""
+    from ledger.synth import SynthConfig, generate, write
+
+    if fmt not in ("csv", "parquet"):
+        raise fail(f"--format must be csv or parquet; got {fmt!r}", code=2)
+    settings = load_settings()
+    kwargs: dict = {"customers": customers, "months": months, "seed": seed}
+    end_date = parse_date(end, "--end")
+    if end_date is not None:
+        kwargs["end"] = end_date
+    started = time.perf_counter()
+    with console.status("Generating the synthetic ledger…"):
+        result = generate(SynthConfig(currency=settings.currency, **kwargs))
+        paths = write(result, out, fmt=fmt)  # type: ignore[arg-type]
+    seconds = time.perf_counter() - started
+    counts = result.ledger.counts()
+    console.print(
+        f"Wrote {counts['customers']:,} customers, {counts['invoices']:,} invoices, "
+        f"{counts['payments']:,} payments, {counts['orders']:,} orders and truth.csv "
+        f"to {out} in {seconds:.1f} s."
+    )
+    for path in paths.values():
+        console.print(f"  {path}")
+
+
+def ingest(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="Folder with customers/invoices/payments/orders .csv or .parquet"),
+    ] = None,
+    invoices: Annotated[Path | None, typer.Option(help="Invoices file")] = None,
+    customers: Annotated[Path | None, typer.Option(help="Customers file")] = None,
+    payments: Annotated[Path | None, typer.Option(help="Payments file")] = None,
+    orders: Annotated[Path | None, typer.Option(help="Orders file")] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Column mapping ours=theirs, e.g. invoice_id=InvoiceNo"),
+    ] = None,
+    mapping_file: Annotated[
+        Path | None, typer.Option("--map-file", help="YAML/JSON column mapping")
+    ] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="strftime format of dates, e.g. '%m/%d/%Y' (default ISO)")
+    ] = None,
+    max_issues: Annotated[int, typer.Option(min=1, help="Problems to list")] = 50,
+) -> None:
+    """Validate ledger files and load them into the database (all or nothing, idempotent)."""
+    from ledger.ingest import IngestError, IngestSources, read_mapping
+    from ledger.ingest import ingest as run_ingest
+
+    if folder is None and invoices is None:
+        raise fail("give a folder, or at least --invoices FILE", code=2)
+    if folder is not None and any(p is not None for p in (invoices, customers, payments, orders)):
+        raise fail("give either a folder or single files (--invoices …), not both", code=2)
+    settings = load_settings()
+    try:
+        if folder is not None:
+            sources = IngestSources.from_dir(folder)
+        else:
+            assert invoices is not None
+            sources = IngestSources(
+                customers=customers, invoices=invoices, payments=payments, orders=orders
+            )
+        column_mapping = read_mapping(mapping or [], mapping_file)
+    except (ValueError, OSError) as exc:
+        raise fail(str(exc), code=2) from exc
+    engine = open_database(settings)
+    try:
+        with console.status("Validating and loading…"):
+            result = run_ingest(
+                engine,
+                sources,
+                mapping=column_mapping,
+                date_format=date_format,
+                currency=settings.currency,
+                max_issues=max_issues,
+            )
+    except IngestError as exc:
+        _print_issues(exc)
+        raise typer.Exit(1) from exc
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    written = ", ".join(f"{n:,} {name}" for name, n in result.rows.items())
+    console.print(f"[green]Loaded[/] {written} in {result.seconds:.1f} s.")
+
+
+def _print_issues(exc) -> None:
+    table = Table(title=f"{exc.total:,} problem(s) found — nothing was written", show_lines=False)
+    for column in ("file", "row", "column", "value", "problem"):
+        table.add_column(column, overflow="fold")
+    for issue in exc.issues:
+        table.add_row(
+            issue.file,
+            "" if issue.row is None else str(issue.row),
+            issue.column or "",
+            "" if issue.value is None else str(issue.value)[:40],
+            issue.reason,
+        )
+    console.print(table)
+    if exc.total > len(exc.issues):
+        console.print(f"… and {exc.total - len(exc.issues):,} more.")
+
+
+def summary(
+    as_of: Annotated[str | None, typer.Option(help="Summarise as of YYYY-MM-DD")] = None,
+) -> None:
+    """Print what the ledger database holds and how the portfolio pays."""
+    from ledger.storage import load_ledger
+
+    settings = load_settings()
+    engine = open_database(settings)
+    with console.status("Reading the ledger…"):
+        ledger = load_ledger(engine)
+    print_summary(ledger, parse_date(as_of, "--as-of"), settings.currency)
+
+
+def print_summary(ledger, as_of: date | None, currency: str) -> None:
+    """Render ledger.summary.summarise as two rich tables."""
+    from ledger.summary import summarise
+
+    s = summarise(ledger, as_of, currency)
+    table = Table(title="Ledger summary", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    for label, value in s.rows():
+        table.add_row(label, value)
+    console.print(table)
+    if not s.by_industry.empty:
+        ind = Table(title=f"By industry ({currency})")
+        for column in ("industry", "customers", "invoiced", "open"):
+            ind.add_column(column, justify="left" if column == "industry" else "right")
+        for name, row in s.by_industry.iterrows():
+            ind.add_row(
+                str(name), f"{row['customers']:,}", f"{row['invoiced']:,.0f}", f"{row['open']:,.0f}"
+            )
+        console.print(ind)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    from ledger.storage import current_revision
+
+    settings = load_settings()
+    engine = open_database(settings)
+    console.print(f"Database at revision {current_revision(engine)}: {settings.database_url}")
+
+
+def demo(
+    customers: Annotated[int, typer.Option(min=1, help="Customers in the demo ledger")] = 5000,
+    months: Annotated[int, typer.Option(min=1, help="Months of history")] = 36,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 42,
+) -> None:
+    """Main job on the embedded default: synthetic ledger → database → summary."""
+    from ledger.ingest import IngestSources
+    from ledger.ingest import ingest as run_ingest
+    from ledger.synth import SynthConfig, generate, write
+
+    settings = load_settings()
+    home = settings.ensure_home()
+    out = home / "demo-ledger"
+    console.rule("1. Synthetic ledger")
+    started = time.perf_counter()
+    with console.status(f"Generating {customers:,} customers × {months} months…"):
+        result = generate(
+            SynthConfig(customers=customers, months=months, seed=seed, currency=settings.currency)
+        )
+        write(result, out, fmt="csv")
+    console.print(
+        f"Generated {len(result.ledger.invoices):,} invoices in "
+        f"{time.perf_counter() - started:.1f} s → {out}"
+    )
+    console.rule("2. Ingest")
+    engine = open_database(settings)
+    with console.status("Validating and loading into the database…"):
+        loaded = run_ingest(engine, IngestSources.from_dir(out), currency=settings.currency)
+    console.print(
+        f"Loaded {', '.join(f'{n:,} {k}' for k, n in loaded.rows.items())} into "
+        f"{settings.database_url} in {loaded.seconds:.1f} s."
+    )
+    console.rule("3. Ledger summary")
+    from ledger.storage import load_ledger
+
+    print_summary(load_ledger(engine), result.as_of, settings.currency)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ledger commands to the CLI."""
+    app.command()(demo)
+    app.command()(synth)
+    app.command()(ingest)
+    app.command()(summary)
+    app.add_typer(db_app, name="db")

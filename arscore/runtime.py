@@ -1,0 +1,61 @@
+"""What every command needs: validated settings, the migrated database and a console."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from sqlalchemy import Engine
+
+from arscore.settings import Settings
+from ledger.storage import StorageError, make_engine, upgrade
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` in red on stderr and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a clear message naming the bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"ARSCORE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise fail(f"invalid settings: {problems}", code=2) from exc
+
+
+def open_database(settings: Settings) -> Engine:
+    """The ledger database, migrated to the current schema."""
+    settings.ensure_home()
+    assert settings.database_url is not None
+    try:
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+    except StorageError as exc:
+        raise fail(str(exc), code=2) from exc
+    except Exception as exc:  # connection refused, bad credentials…: say where and why
+        raise fail(
+            f"cannot open the database {settings.database_url!r}: {type(exc).__name__}: {exc}",
+            code=2,
+        ) from exc
+    return engine
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """Parse an ISO date given on the command line, naming the option when it is wrong."""
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise fail(f"{option} must be a date like 2025-06-30; got {value!r}", code=2) from exc

@@ -1,0 +1,63 @@
+"""The one settings object. Read from the environment (prefix ``ARSCORE_``) or a ``.env`` file;
+lower packages receive the values they need as arguments, never this object."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """arscore's runtime configuration.
+
+    ``database_url`` and ``mlflow_tracking_uri`` default to SQLite files under ``home``, so a
+    fresh clone needs no configuration at all.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARSCORE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(Path(".arscore"), description="Working directory for local state")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the ledger database (default: SQLite under home)"
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking and registry URI (default: SQLite under home)"
+    )
+    policy_file: Path | None = Field(
+        None, description="YAML credit policy file; the built-in defaults apply when unset"
+    )
+    currency: str = Field("EUR", description="Ledger currency (ISO 4217) when a file has none")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_is_iso(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError(
+                f"currency must be a 3-letter ISO 4217 code such as EUR; got {value!r}"
+            )
+        return value
+
+    @field_validator("policy_file")
+    @classmethod
+    def _policy_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"policy file {str(value)!r} does not exist")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults_under_home(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{(self.home / 'arscore.db').as_posix()}"
+        if self.mlflow_tracking_uri is None:
+            self.mlflow_tracking_uri = f"sqlite:///{(self.home / 'mlflow.db').as_posix()}"
+        return self
+
+    def ensure_home(self) -> Path:
+        """Create the home directory (for the default SQLite files) and return it."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home

@@ -1,0 +1,1 @@
+"""The data edge: ledger schema, validated ingest, SQL storage and the synthetic ledger."""

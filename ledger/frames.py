@@ -1,0 +1,197 @@
+"""The in-memory ledger: four pandas DataFrames with one canonical set of dtypes.
+
+Everything above the ledger package (features, models, training, serving) receives a `Ledger`,
+never raw files or SQL rows, so dtypes are settled once here:
+ids and text are pandas strings, dates are ``datetime64[ns]`` (midnight), money is ``float64``,
+counts are nullable ``Int64`` and ``disputed`` is a plain bool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ledger.schema import CUSTOMERS, ENTITIES, IMPLIED_PAYMENT_SUFFIX, INVOICES, Entity, Kind
+
+DATE_DTYPE = "datetime64[ns]"
+
+_DTYPES: dict[Kind, str] = {
+    Kind.ID: "str",
+    Kind.TEXT: "str",
+    Kind.COUNTRY: "str",
+    Kind.CURRENCY: "str",
+    Kind.CHOICE: "str",
+    Kind.DATE: DATE_DTYPE,
+    Kind.AMOUNT: "float64",
+    Kind.NUMBER: "float64",
+    Kind.COUNT: "Int64",
+    Kind.BOOL: "bool",
+}
+
+
+def dtype_of(entity: Entity, column: str) -> str:
+    """The canonical pandas dtype of one column."""
+    return _DTYPES[entity.field(column).kind]
+
+
+def empty_frame(entity: Entity) -> pd.DataFrame:
+    """A zero-row frame with the entity's columns and canonical dtypes."""
+    return pd.DataFrame({c: pd.Series(dtype=dtype_of(entity, c)) for c in entity.columns})
+
+
+def conform(entity: Entity, df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with exactly the entity's columns, in order, with canonical dtypes.
+
+    Missing optional columns are added empty (``disputed`` as False). Values must already be
+    valid (ingest validates first); this only settles representation.
+    """
+    out: dict[str, pd.Series] = {}
+    n = len(df)
+    for f in entity.fields:
+        dtype = _DTYPES[f.kind]
+        if f.name in df.columns:
+            col = df[f.name]
+        elif f.kind is Kind.BOOL:
+            col = pd.Series(np.zeros(n, dtype=bool), index=df.index)
+        else:
+            col = pd.Series([None] * n, index=df.index, dtype="object")
+        if f.kind is Kind.DATE:
+            col = pd.to_datetime(col).astype(DATE_DTYPE).dt.normalize()
+        elif f.kind is Kind.BOOL:
+            col = col.fillna(False).astype(bool)
+        elif f.kind in (Kind.AMOUNT, Kind.NUMBER):
+            col = pd.to_numeric(col).astype("float64")
+        elif f.kind is Kind.COUNT:
+            col = pd.to_numeric(col).astype("Int64")
+        else:
+            col = col.astype(dtype)
+        out[f.name] = col
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """An AR ledger held in memory: customers, invoices, payments and orders.
+
+    ``payments`` includes the payments implied by invoices' ``paid_date`` (see
+    :func:`add_implied_payments`) once the ledger has been built with :meth:`from_frames`.
+    """
+
+    customers: pd.DataFrame
+    invoices: pd.DataFrame
+    payments: pd.DataFrame
+    orders: pd.DataFrame
+
+    @classmethod
+    def from_frames(
+        cls,
+        customers: pd.DataFrame | None = None,
+        invoices: pd.DataFrame | None = None,
+        payments: pd.DataFrame | None = None,
+        orders: pd.DataFrame | None = None,
+    ) -> Ledger:
+        """Build a ledger from (already valid) frames, conforming dtypes and adding implied
+        payments from ``paid_date``."""
+        frames = {
+            "customers": customers,
+            "invoices": invoices,
+            "payments": payments,
+            "orders": orders,
+        }
+        conformed = {
+            name: empty_frame(ENTITIES[name]) if df is None else conform(ENTITIES[name], df)
+            for name, df in frames.items()
+        }
+        conformed["payments"] = add_implied_payments(conformed["invoices"], conformed["payments"])
+        return cls(**conformed)
+
+    @classmethod
+    def empty(cls) -> Ledger:
+        return cls.from_frames()
+
+    def for_customers(self, customer_ids: Iterable[str]) -> Ledger:
+        """The sub-ledger of the given customers (their invoices, payments and orders)."""
+        ids = pd.Index(list(customer_ids), dtype="str")
+        invoices = self.invoices[self.invoices["customer_id"].isin(ids)]
+        return Ledger(
+            customers=self.customers[self.customers["customer_id"].isin(ids)].reset_index(
+                drop=True
+            ),
+            invoices=invoices.reset_index(drop=True),
+            payments=self.payments[
+                self.payments["invoice_id"].isin(invoices["invoice_id"])
+            ].reset_index(drop=True),
+            orders=self.orders[self.orders["customer_id"].isin(ids)].reset_index(drop=True),
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "customers": len(self.customers),
+            "invoices": len(self.invoices),
+            "payments": len(self.payments),
+            "orders": len(self.orders),
+        }
+
+
+def add_implied_payments(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
+    """Add one full payment on ``paid_date`` for every invoice that has a paid_date and no
+    explicit payments (ERP exports that carry only a clearing date).
+
+    The implied payment's id is ``<invoice_id>#paid_date``; it is derived on read, never stored,
+    so a later payments file for the same invoice simply replaces it.
+    """
+    has_paid_date = invoices["paid_date"].notna()
+    if not has_paid_date.any():
+        return payments
+    explicit = payments[~payments["payment_id"].str.endswith(IMPLIED_PAYMENT_SUFFIX)]
+    candidates = invoices[has_paid_date & ~invoices["invoice_id"].isin(explicit["invoice_id"])]
+    already = payments["payment_id"].isin(candidates["invoice_id"] + IMPLIED_PAYMENT_SUFFIX)
+    implied = pd.DataFrame(
+        {
+            "payment_id": candidates["invoice_id"] + IMPLIED_PAYMENT_SUFFIX,
+            "invoice_id": candidates["invoice_id"],
+            "payment_date": candidates["paid_date"],
+            "amount": candidates["amount"],
+        }
+    )
+    if implied.empty:
+        return payments
+    return pd.concat([payments[~already], implied], ignore_index=True).astype(payments.dtypes)
+
+
+def customers_from_invoices(invoices: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """Customer rows for the invoices' customer ids, profile columns empty: a bare invoice export
+    is enough to start. ``onboarding_date`` is the first invoice date (the earliest evidence of
+    the relationship) and ``payment_terms_days`` the customer's most common invoice terms."""
+    if invoices.empty:
+        return empty_frame(CUSTOMERS)
+    terms = (invoices["due_date"] - invoices["invoice_date"]).dt.days
+    grouped = pd.DataFrame({"customer_id": invoices["customer_id"], "terms": terms}).groupby(
+        "customer_id", sort=True
+    )
+    first = invoices.groupby("customer_id", sort=True)["invoice_date"].min()
+    common_terms = grouped["terms"].agg(lambda s: int(s.mode().iloc[0]))
+    out = pd.DataFrame(
+        {
+            "customer_id": first.index.astype("str"),
+            "onboarding_date": first.to_numpy(),
+            "payment_terms_days": common_terms.reindex(first.index).to_numpy(),
+            "currency": currency,
+        }
+    )
+    return conform(CUSTOMERS, out)
+
+
+__all__ = [
+    "DATE_DTYPE",
+    "INVOICES",
+    "Ledger",
+    "add_implied_payments",
+    "conform",
+    "customers_from_invoices",
+    "dtype_of",
+    "empty_frame",
+]

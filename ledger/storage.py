@@ -1,0 +1,247 @@
+"""SQL storage of the ledger: engine set-up, Alembic migrations, bulk upsert and reads.
+
+SQLite is the zero-configuration default; PostgreSQL is the production database. Both go
+through SQLAlchemy Core, and both support ``INSERT … ON CONFLICT DO UPDATE``, which makes
+re-ingesting the same rows idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+
+from ledger import tables
+from ledger.frames import Ledger, add_implied_payments, conform
+from ledger.schema import ENTITIES, IMPLIED_PAYMENT_SUFFIX, Kind
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+UPSERT_ORDER: tuple[str, ...] = ("customers", "invoices", "payments", "orders")
+_CHUNK_ROWS = 50_000
+# Above this many ids a filtered read loads everything and filters in memory instead of sending
+# an enormous IN list (SQLite caps bound parameters).
+_MAX_IN_LIST = 2_000
+
+
+class StorageError(RuntimeError):
+    """The database cannot be used as asked (unsupported dialect, unreachable server…)."""
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url``; plain ``postgresql://`` URLs use the psycopg 3 driver.
+
+    SQLite gets foreign keys switched on and WAL journalling, so references are enforced and
+    readers (the API) are not blocked by a long ingest.
+    """
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StorageError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+        )
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config(connection: Connection) -> Config:
+    """An Alembic config bound to ``connection`` (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Create or migrate the schema to ``revision`` (idempotent)."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at, or None before the first upgrade."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def _insert_for(connection: Connection, table: Table) -> Any:
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:  # pragma: no cover - make_engine refuses other dialects
+        raise StorageError(f"unsupported database {dialect!r}")
+    stmt = insert(table)
+    key = next(iter(table.primary_key.columns)).name
+    updates: dict[str, Any] = {
+        c.name: stmt.excluded[c.name] for c in table.columns if c.name not in (key, "updated_at")
+    }
+    updates["updated_at"] = func.now()
+    return stmt.on_conflict_do_update(index_elements=[key], set_=updates)
+
+
+def _python_column(series: pd.Series, kind: Kind) -> list[Any]:
+    """One column as DB-API values: None for missing, ``datetime.date`` for dates."""
+    if kind is Kind.DATE:
+        return series.to_numpy(dtype="datetime64[D]").astype(object).tolist()
+    if kind is Kind.BOOL:
+        return series.astype(bool).tolist()
+    if kind in (Kind.AMOUNT, Kind.NUMBER):
+        values = series.to_numpy(dtype="float64")
+        out = values.astype(object)
+        out[np.isnan(values)] = None
+        return out.tolist()
+    if kind is Kind.COUNT:
+        return [None if pd.isna(v) else int(v) for v in series.astype(object)]
+    return [None if pd.isna(v) else str(v) for v in series.astype(object)]
+
+
+def _records(entity_name: str, frame: pd.DataFrame) -> Iterator[list[dict[str, Any]]]:
+    entity = ENTITIES[entity_name]
+    names = entity.columns
+    for start in range(0, len(frame), _CHUNK_ROWS):
+        chunk = frame.iloc[start : start + _CHUNK_ROWS]
+        columns = [_python_column(chunk[f.name], f.kind) for f in entity.fields]
+        yield [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def upsert_frames(connection: Connection, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Insert or update (by id) conformed entity frames inside the caller's transaction.
+
+    Parents are written before children so foreign keys hold. Returns rows written per entity.
+    Payments implied by ``paid_date`` are never stored (they are derived on read).
+    """
+    written: dict[str, int] = {}
+    for name in UPSERT_ORDER:
+        frame = frames.get(name)
+        if frame is None or frame.empty:
+            written[name] = 0
+            continue
+        if name == "payments":
+            frame = frame[~frame["payment_id"].str.endswith(IMPLIED_PAYMENT_SUFFIX)]
+        stmt = _insert_for(connection, tables.ENTITY_TABLES[name])
+        for batch in _records(name, frame):
+            connection.execute(stmt, batch)
+        written[name] = len(frame)
+    return written
+
+
+def write_ledger(engine: Engine, ledger: Ledger, source: str = "ledger") -> dict[str, int]:
+    """Upsert a whole in-memory ledger in one transaction and log the run."""
+    with engine.begin() as connection:
+        written = upsert_frames(connection, _frames_of(ledger))
+        record_ingest_run(connection, source, written, notes=None)
+    return written
+
+
+def record_ingest_run(
+    connection: Connection, source: str, written: dict[str, int], notes: Sequence[str] | None
+) -> None:
+    """Append one row to the ingest log (what was loaded, when, from where)."""
+    connection.execute(
+        tables.ingest_runs.insert().values(
+            source=source[:2000],
+            notes="\n".join(notes) if notes else None,
+            **{name: int(written.get(name, 0)) for name in UPSERT_ORDER},
+        )
+    )
+
+
+def _frames_of(ledger: Ledger) -> dict[str, pd.DataFrame]:
+    return {
+        "customers": ledger.customers,
+        "invoices": ledger.invoices,
+        "payments": ledger.payments,
+        "orders": ledger.orders,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _read(connection: Connection, stmt: Any, entity_name: str) -> pd.DataFrame:
+    result = connection.execute(stmt)
+    columns = ENTITIES[entity_name].columns
+    frame = pd.DataFrame(result.fetchall(), columns=columns)
+    return conform(ENTITIES[entity_name], frame)
+
+
+def load_ledger(
+    bind: Engine | Connection,
+    customer_ids: Iterable[str] | None = None,
+    implied_payments: bool = True,
+) -> Ledger:
+    """Read the ledger (or the sub-ledger of ``customer_ids``) into memory.
+
+    With ``implied_payments`` the invoices' ``paid_date`` becomes one full payment where an
+    invoice has no explicit payment; with False only stored payments are returned (what ingest
+    validation needs to check payment totals).
+    """
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return load_ledger(connection, customer_ids, implied_payments)
+    ids = None if customer_ids is None else list(dict.fromkeys(customer_ids))
+    if ids is not None and len(ids) > _MAX_IN_LIST:
+        return load_ledger(bind, None, implied_payments).for_customers(ids)
+
+    c, i, p, o = tables.customers, tables.invoices, tables.payments, tables.orders
+    customer_cols = [c.c[n] for n in ENTITIES["customers"].columns]
+    invoice_cols = [i.c[n] for n in ENTITIES["invoices"].columns]
+    payment_cols = [p.c[n] for n in ENTITIES["payments"].columns]
+    order_cols = [o.c[n] for n in ENTITIES["orders"].columns]
+    q_customers = select(*customer_cols)
+    q_invoices = select(*invoice_cols)
+    q_payments = select(*payment_cols)
+    q_orders = select(*order_cols)
+    if ids is not None:
+        q_customers = q_customers.where(c.c.customer_id.in_(ids))
+        q_invoices = q_invoices.where(i.c.customer_id.in_(ids))
+        q_payments = q_payments.join(i, i.c.invoice_id == p.c.invoice_id).where(
+            i.c.customer_id.in_(ids)
+        )
+        q_orders = q_orders.where(o.c.customer_id.in_(ids))
+    customers = _read(bind, q_customers.order_by(c.c.customer_id), "customers")
+    invoices = _read(bind, q_invoices.order_by(i.c.invoice_id), "invoices")
+    payments = _read(bind, q_payments.order_by(p.c.payment_id), "payments")
+    orders = _read(bind, q_orders.order_by(o.c.order_id), "orders")
+    if implied_payments:
+        payments = add_implied_payments(invoices, payments)
+    return Ledger(customers=customers, invoices=invoices, payments=payments, orders=orders)
+
+
+def table_counts(bind: Engine | Connection) -> dict[str, int]:
+    """Row counts of the four ledger tables."""
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return table_counts(connection)
+    return {
+        name: int(bind.execute(select(func.count()).select_from(table)).scalar_one())
+        for name, table in tables.ENTITY_TABLES.items()
+    }

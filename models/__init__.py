@@ -1,0 +1,1 @@
+"""The model contract shared by training and serving."""

@@ -1,0 +1,70 @@
+"""Settings: defaults under ARSCORE_HOME, environment overrides, clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from arscore.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (
+        "ARSCORE_HOME",
+        "ARSCORE_DATABASE_URL",
+        "ARSCORE_MLFLOW_TRACKING_URI",
+        "ARSCORE_POLICY_FILE",
+        "ARSCORE_CURRENCY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env file
+
+
+def test_defaults_put_both_databases_under_the_home() -> None:
+    settings = Settings()
+    assert settings.home == Path(".arscore")
+    assert settings.database_url == "sqlite:///.arscore/arscore.db"
+    assert settings.mlflow_tracking_uri == "sqlite:///.arscore/mlflow.db"
+    assert settings.policy_file is None
+    assert settings.currency == "EUR"
+
+
+def test_home_moves_the_default_databases(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARSCORE_HOME", "/srv/arscore")
+    settings = Settings()
+    assert settings.database_url == "sqlite:////srv/arscore/arscore.db"
+    assert settings.mlflow_tracking_uri == "sqlite:////srv/arscore/mlflow.db"
+
+
+def test_explicit_urls_win_over_the_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARSCORE_DATABASE_URL", "postgresql://app@db/ar")
+    monkeypatch.setenv("ARSCORE_MLFLOW_TRACKING_URI", "http://mlflow:5000")
+    settings = Settings()
+    assert settings.database_url == "postgresql://app@db/ar"
+    assert settings.mlflow_tracking_uri == "http://mlflow:5000"
+
+
+def test_env_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("ARSCORE_CURRENCY=USD\n")
+    assert Settings().currency == "USD"
+
+
+@pytest.mark.parametrize("bad", ["eur", "EURO", "€"])
+def test_currency_must_be_an_iso_code(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    monkeypatch.setenv("ARSCORE_CURRENCY", bad)
+    with pytest.raises(ValidationError, match="3-letter ISO 4217"):
+        Settings()
+
+
+def test_missing_policy_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARSCORE_POLICY_FILE", "/no/such/policy.yaml")
+    with pytest.raises(ValidationError, match="does not exist"):
+        Settings()
+
+
+def test_ensure_home_creates_the_folder(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "state")
+    assert settings.ensure_home().is_dir()

@@ -1,0 +1,1 @@
+"""Labels, samples, out-of-time splits, fitting, evaluation and MLflow registration."""

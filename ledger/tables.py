@@ -120,3 +120,87 @@ ENTITY_TABLES: dict[str, Table] = {
     "payments": payments,
     "orders": orders,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Service state: API tokens, the append-only decision audit trail, approved-limit changes and
+# portfolio rescoring runs (migration 0002).
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("decision_id", String(36), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("caller_name", String(100), nullable=False),
+    Column("caller_role", String(32), nullable=False),
+    Column("endpoint", String(200), nullable=False),
+    Column("customer_id", ID),
+    Column("model_versions", Text, nullable=False),
+    Column("policy_version", String(100), nullable=False),
+    Column("input_fingerprint", String(64), nullable=False),
+    Column("inputs", Text, nullable=False),
+    Column("outputs", Text, nullable=False),
+    Column("idempotency_key", String(200)),
+    Index("ix_decisions_customer_id", "customer_id"),
+    Index("ux_decisions_idempotency", "caller_name", "idempotency_key", unique=True),
+)
+
+credit_limit_changes = Table(
+    "credit_limit_changes",
+    metadata,
+    Column("change_id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
+    Column("old_amount", Double),
+    Column("new_amount", Double, nullable=False),
+    Column("recommended_amount", Double),
+    Column("reason", Text, nullable=False),
+    Column("changed_by", String(100), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decision_id", String(36), ForeignKey("decisions.decision_id")),
+    Index("ix_credit_limit_changes_customer_id", "customer_id"),
+)
+
+rescore_runs = Table(
+    "rescore_runs",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("as_of", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("model_versions", Text),
+    Column("policy_version", String(100)),
+    Column("error", Text),
+)
+
+customer_scores = Table(
+    "customer_scores",
+    metadata,
+    Column("run_id", String(36), ForeignKey("rescore_runs.run_id"), primary_key=True),
+    Column("customer_id", ID, primary_key=True),
+    Column("as_of", Date, nullable=False),
+    Column("default_probability", Double),
+    Column("late_payment_probability", Double),
+    Column("expected_days_late", Double),
+    Column("risk_grade", Integer),
+    Column("score", Integer),
+    Column("recommended_credit_limit", Double),
+    Column("current_credit_limit", Double),
+    Column("overdue_risk", String(16)),
+    Column("reasons", Text),
+    Column("early_warnings", Text),
+    Index("ix_customer_scores_customer_id", "customer_id"),
+)

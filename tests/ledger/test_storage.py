@@ -150,3 +150,41 @@ def test_failed_transaction_writes_nothing(engine: Engine) -> None:
 def test_unsupported_database_is_refused_clearly() -> None:
     with pytest.raises(StorageError, match="unsupported database 'mysql'"):
         make_engine("mysql://root@localhost/test")
+
+
+def test_decisions_are_append_only_in_the_database(engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    row = {
+        "decision_id": "d-1",
+        "created_at": datetime.now(UTC),
+        "caller_name": "alice",
+        "caller_role": "credit_officer",
+        "endpoint": "POST /v1/scores",
+        "customer_id": "000123",
+        "model_versions": "{}",
+        "policy_version": "p",
+        "input_fingerprint": "0" * 64,
+        "inputs": "{}",
+        "outputs": "{}",
+    }
+    with engine.begin() as connection:
+        connection.execute(tables.decisions.insert().values(**row))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(update(tables.decisions).values(outputs="tampered"))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(delete(tables.decisions))
+    with engine.connect() as connection:
+        assert connection.execute(select(tables.decisions.c.outputs)).scalar_one() == "{}"
+
+
+def test_migrations_match_the_table_definitions(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        diffs = compare_metadata(MigrationContext.configure(connection), tables.metadata)
+    assert diffs == []

@@ -89,27 +89,33 @@ def current_revision(engine: Engine) -> str | None:
 # Writing
 
 
-def _insert_for(connection: Connection, table: Table) -> Any:
-    dialect = connection.dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:  # pragma: no cover - make_engine refuses other dialects
-        raise StorageError(f"unsupported database {dialect!r}")
-    stmt = insert(table)
+def _upsert_sql(connection: Connection, table: Table, columns: Sequence[str]) -> str:
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` for ``columns``, in the driver's paramstyle.
+
+    Written as plain SQL (both SQLite and PostgreSQL accept it) and executed with tuples: for
+    bulk loads SQLAlchemy's per-row parameter processing costs more than the database itself.
+    """
     key = next(iter(table.primary_key.columns)).name
-    updates: dict[str, Any] = {
-        c.name: stmt.excluded[c.name] for c in table.columns if c.name not in (key, "updated_at")
-    }
-    updates["updated_at"] = func.now()
-    return stmt.on_conflict_do_update(index_elements=[key], set_=updates)
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    updates = [f"{c} = excluded.{c}" for c in columns if c != key]
+    updates.append("updated_at = CURRENT_TIMESTAMP")
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(updates)}"
+    )
 
 
-def _python_column(series: pd.Series, kind: Kind) -> list[Any]:
-    """One column as DB-API values: None for missing, ``datetime.date`` for dates."""
+def _python_column(series: pd.Series, kind: Kind, dates_as_text: bool) -> list[Any]:
+    """One column as DB-API values: None for missing; dates as ``datetime.date`` or, for
+    SQLite (which stores them as ISO text anyway), as ``YYYY-MM-DD`` strings."""
     if kind is Kind.DATE:
-        return series.to_numpy(dtype="datetime64[D]").astype(object).tolist()
+        days = series.to_numpy(dtype="datetime64[D]")
+        if dates_as_text:
+            text = np.datetime_as_string(days, unit="D").astype(object)
+            text[np.isnat(days)] = None
+            return text.tolist()
+        return days.astype(object).tolist()
     if kind is Kind.BOOL:
         return series.astype(bool).tolist()
     if kind in (Kind.AMOUNT, Kind.NUMBER):
@@ -119,16 +125,16 @@ def _python_column(series: pd.Series, kind: Kind) -> list[Any]:
         return out.tolist()
     if kind is Kind.COUNT:
         return [None if pd.isna(v) else int(v) for v in series.astype(object)]
-    return [None if pd.isna(v) else str(v) for v in series.astype(object)]
+    values = series.astype(object)
+    return values.where(series.notna(), None).tolist()
 
 
-def _records(entity_name: str, frame: pd.DataFrame) -> Iterator[list[dict[str, Any]]]:
+def _rows(entity_name: str, frame: pd.DataFrame, dates_as_text: bool) -> Iterator[list[tuple]]:
     entity = ENTITIES[entity_name]
-    names = entity.columns
     for start in range(0, len(frame), _CHUNK_ROWS):
         chunk = frame.iloc[start : start + _CHUNK_ROWS]
-        columns = [_python_column(chunk[f.name], f.kind) for f in entity.fields]
-        yield [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        columns = [_python_column(chunk[f.name], f.kind, dates_as_text) for f in entity.fields]
+        yield list(zip(*columns, strict=True))
 
 
 def upsert_frames(connection: Connection, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
@@ -145,9 +151,10 @@ def upsert_frames(connection: Connection, frames: dict[str, pd.DataFrame]) -> di
             continue
         if name == "payments":
             frame = frame[~frame["payment_id"].str.endswith(IMPLIED_PAYMENT_SUFFIX)]
-        stmt = _insert_for(connection, tables.ENTITY_TABLES[name])
-        for batch in _records(name, frame):
-            connection.execute(stmt, batch)
+        sql = _upsert_sql(connection, tables.ENTITY_TABLES[name], ENTITIES[name].columns)
+        dates_as_text = connection.dialect.name == "sqlite"
+        for batch in _rows(name, frame, dates_as_text):
+            connection.exec_driver_sql(sql, batch)
         written[name] = len(frame)
     return written
 

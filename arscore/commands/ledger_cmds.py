@@ -156,7 +156,10 @@ def print_summary(ledger, as_of: date | None, currency: str) -> None:
             ind.add_column(column, justify="left" if column == "industry" else "right")
         for name, row in s.by_industry.iterrows():
             ind.add_row(
-                str(name), f"{row['customers']:,}", f"{row['invoiced']:,.0f}", f"{row['open']:,.0f}"
+                str(name),
+                f"{int(row['customers']):,}",
+                f"{row['invoiced']:,.0f}",
+                f"{row['open']:,.0f}",
             )
         console.print(ind)
 

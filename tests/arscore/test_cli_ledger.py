@@ -1,0 +1,78 @@
+"""The ledger commands end to end: synth → ingest → summary, refusals, and the demo job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from arscore.cli import app
+from ledger.storage import make_engine, table_counts
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ARSCORE_HOME", str(tmp_path / "home"))
+    for name in ("ARSCORE_DATABASE_URL", "ARSCORE_POLICY_FILE", "ARSCORE_CURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "home"
+
+
+def counts(home: Path) -> dict[str, int]:
+    return table_counts(make_engine(f"sqlite:///{home / 'arscore.db'}"))
+
+
+def test_synth_then_ingest_then_summary(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ledger"
+    result = runner.invoke(
+        app, ["synth", "--out", str(out), "--customers", "150", "--months", "12"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "invoices.csv").is_file()
+    assert (out / "truth.csv").is_file()
+
+    result = runner.invoke(app, ["ingest", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Loaded" in result.output
+    loaded = counts(home)
+    assert loaded["customers"] == 150
+    assert loaded["invoices"] > 1000
+
+    again = runner.invoke(app, ["ingest", str(out)])  # idempotent
+    assert again.exit_code == 0, again.output
+    assert counts(home) == loaded
+
+    result = runner.invoke(app, ["summary"])
+    assert result.exit_code == 0, result.output
+    assert "Ledger summary" in result.output
+    assert "Paid after due date" in result.output
+
+
+def test_bad_file_exits_non_zero_and_writes_nothing(home: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "invoices.csv"
+    bad.write_text(
+        "invoice_id,customer_id,invoice_date,due_date,amount\n"
+        "I1,C1,2025-01-10,2025-02-09,100.00\n"
+        "I2,C1,2025-02-10,2025-01-01,-5\n"
+    )
+    result = runner.invoke(app, ["ingest", "--invoices", str(bad)])
+    assert result.exit_code == 1
+    assert "nothing was written" in result.output
+    assert counts(home) == {"customers": 0, "invoices": 0, "payments": 0, "orders": 0}
+
+
+def test_ingest_needs_a_source(home: Path) -> None:
+    result = runner.invoke(app, ["ingest"])
+    assert result.exit_code == 2
+    assert "at least --invoices" in result.output
+
+
+def test_demo_generates_loads_and_summarises(home: Path) -> None:
+    result = runner.invoke(app, ["demo", "--customers", "120", "--months", "12"])
+    assert result.exit_code == 0, result.output
+    assert "Ledger summary" in result.output
+    assert counts(home)["customers"] == 120

@@ -22,6 +22,7 @@ from ledger.validate import (
     ColumnMapping,
     IngestError,
     Issue,
+    provided_columns,
     validate_frames,
 )
 
@@ -137,7 +138,7 @@ def ingest(
             file_names=names,
             notes=notes,
         )
-        written = upsert_frames(connection, frames)
+        written = upsert_frames(connection, frames, provided_columns(raw, mapping))
         record_ingest_run(connection, _describe(sources), written, notes)
     return IngestResult(rows=written, notes=notes, seconds=time.perf_counter() - started)
 

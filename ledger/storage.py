@@ -89,7 +89,12 @@ def current_revision(engine: Engine) -> str | None:
 # Writing
 
 
-def _upsert_sql(connection: Connection, table: Table, columns: Sequence[str]) -> str:
+def _upsert_sql(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    update_columns: Sequence[str] | None = None,
+) -> str:
     """``INSERT … ON CONFLICT (key) DO UPDATE`` for ``columns``, in the driver's paramstyle.
 
     Written as plain SQL (both SQLite and PostgreSQL accept it) and executed with tuples: for
@@ -97,7 +102,8 @@ def _upsert_sql(connection: Connection, table: Table, columns: Sequence[str]) ->
     """
     key = next(iter(table.primary_key.columns)).name
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    updates = [f"{c} = excluded.{c}" for c in columns if c != key]
+    to_update = columns if update_columns is None else update_columns
+    updates = [f"{c} = excluded.{c}" for c in to_update if c != key]
     updates.append("updated_at = CURRENT_TIMESTAMP")
     return (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
@@ -137,9 +143,15 @@ def _rows(entity_name: str, frame: pd.DataFrame, dates_as_text: bool) -> Iterato
         yield list(zip(*columns, strict=True))
 
 
-def upsert_frames(connection: Connection, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+def upsert_frames(
+    connection: Connection,
+    frames: dict[str, pd.DataFrame],
+    update_columns: dict[str, Sequence[str]] | None = None,
+) -> dict[str, int]:
     """Insert or update (by id) conformed entity frames inside the caller's transaction.
 
+    New rows get every column. Existing rows get every column too, unless ``update_columns``
+    names, per entity, the only columns to overwrite (the ones a file actually carried).
     Parents are written before children so foreign keys hold. Returns rows written per entity.
     Payments implied by ``paid_date`` are never stored (they are derived on read).
     """
@@ -151,7 +163,8 @@ def upsert_frames(connection: Connection, frames: dict[str, pd.DataFrame]) -> di
             continue
         if name == "payments":
             frame = frame[~frame["payment_id"].str.endswith(IMPLIED_PAYMENT_SUFFIX)]
-        sql = _upsert_sql(connection, tables.ENTITY_TABLES[name], ENTITIES[name].columns)
+        only = None if update_columns is None else update_columns.get(name)
+        sql = _upsert_sql(connection, tables.ENTITY_TABLES[name], ENTITIES[name].columns, only)
         dates_as_text = connection.dialect.name == "sqlite"
         for batch in _rows(name, frame, dates_as_text):
             connection.exec_driver_sql(sql, batch)

@@ -510,6 +510,36 @@ def _parse_column(table: _Table, f: Field, date_format: str | None, issues: _Iss
     table.bad[name] = bad
 
 
+def chosen_columns(name: str, columns: list[str], mapping: ColumnMapping | None) -> dict[str, str]:
+    """Which source column feeds each of the entity's columns (canonical → source): the mapped
+    column where the mapping names one the file has, else the column of the canonical name."""
+    wanted = mapping.for_entity(name) if mapping else {}
+    chosen: dict[str, str] = {}
+    for canonical in ENTITIES[name].columns:
+        source = wanted.get(canonical)
+        if source is not None and source in columns:
+            chosen[canonical] = source
+        elif canonical in columns:
+            chosen[canonical] = canonical
+    return chosen
+
+
+def provided_columns(
+    raw: dict[str, pd.DataFrame], mapping: ColumnMapping | None
+) -> dict[str, list[str]]:
+    """Per entity, the columns the files actually carry: an upsert updates only these, so a
+    file without, say, ``credit_limit`` does not wipe the limits already stored.
+    ``dispute_date`` goes with ``disputed`` (validation may fill it from the due date)."""
+    out: dict[str, list[str]] = {}
+    for name, frame in raw.items():
+        chosen = chosen_columns(name, [str(c) for c in frame.columns], mapping)
+        cols = [c for c in ENTITIES[name].columns if c in chosen]
+        if "disputed" in cols and "dispute_date" not in cols:
+            cols.append("dispute_date")
+        out[name] = cols
+    return out
+
+
 def _read_table(
     name: str,
     raw: pd.DataFrame,
@@ -523,13 +553,7 @@ def _read_table(
     entity = ENTITIES[name]
     wanted = mapping.for_entity(name) if mapping else {}
     columns = [str(c) for c in raw.columns]
-    chosen: dict[str, str] = {}  # canonical -> source column
-    for canonical in entity.columns:
-        source = wanted.get(canonical)
-        if source is not None and source in columns:
-            chosen[canonical] = source
-        elif canonical in columns:
-            chosen[canonical] = canonical
+    chosen = chosen_columns(name, columns, mapping)
     used = set(chosen.values())
     extras = [c for c in columns if c not in used]
     table = _Table(

@@ -189,6 +189,26 @@ def test_reingest_with_a_changed_amount_updates_that_row(engine: Engine, tmp_pat
     assert stored.payments.set_index("payment_id").loc["P-2", "amount"] == 300.0
 
 
+def test_reingest_without_a_column_keeps_the_stored_values(engine: Engine, tmp_path: Path):
+    ingest(engine, IngestSources.from_dir(write_ledger(tmp_path / "a")))
+    keep = [0, 1, 2, 3, 4, 5]  # customers file without credit_limit and currency columns
+    slim = {"customers": [[row[i] for i in keep] for row in BASE["customers"]]}
+    slim["customers"][1][1] = "Acme Holding GmbH"  # a renamed customer
+
+    ingest(
+        engine,
+        IngestSources(
+            customers=write_csv(tmp_path / "c.csv", slim["customers"]),
+            invoices=write_csv(tmp_path / "i.csv", BASE["invoices"]),
+        ),
+    )
+
+    customers = snapshot(engine).customers.set_index("customer_id")
+    assert customers.loc["C001", "name"] == "Acme Holding GmbH"
+    assert customers.loc["C001", "credit_limit"] == 50000.0  # not wiped
+    assert customers.loc["C001", "currency"] == "EUR"
+
+
 def test_bad_row_writes_nothing_even_when_other_rows_are_new(engine: Engine, tmp_path: Path):
     ingest(engine, IngestSources.from_dir(write_ledger(tmp_path / "a")))
     bad = edited([("invoices", 3, "due_date", "2024-01-01")])

@@ -8,8 +8,9 @@ counts are nullable ``Int64`` and ``disputed`` is a plain bool.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,29 @@ def conform(entity: Entity, df: pd.DataFrame) -> pd.DataFrame:
             col = col.astype(dtype)
         out[f.name] = col
     return pd.DataFrame(out).reset_index(drop=True)
+
+
+def frame_from_columns(entity: Entity, columns: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """Build a canonical frame from raw column values as a database returns them (None for
+    missing; dates as ``datetime.date`` or ISO text).
+
+    The lean sibling of :func:`conform` for trusted, already-validated rows: numpy parses ISO
+    dates and None directly, which keeps a one-customer read at a fraction of a millisecond.
+    """
+    data: dict[str, Any] = {}
+    for f, values in zip(entity.fields, columns, strict=True):
+        if f.kind is Kind.DATE:
+            days = np.array(values, dtype="datetime64[D]")
+            data[f.name] = days.astype(DATE_DTYPE)
+        elif f.kind in (Kind.AMOUNT, Kind.NUMBER):
+            data[f.name] = np.array(values, dtype="float64")
+        elif f.kind is Kind.BOOL:
+            data[f.name] = np.array(values, dtype=bool)
+        elif f.kind is Kind.COUNT:
+            data[f.name] = pd.array(values, dtype="Int64")
+        else:
+            data[f.name] = pd.array(values, dtype="str")
+    return pd.DataFrame(data, copy=False)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, func, se
 from sqlalchemy.engine import make_url
 
 from ledger import tables
-from ledger.frames import Ledger, add_implied_payments, conform
+from ledger.frames import Ledger, add_implied_payments, frame_from_columns
 from ledger.schema import ENTITIES, IMPLIED_PAYMENT_SUFFIX, Kind
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -207,10 +207,21 @@ def _frames_of(ledger: Ledger) -> dict[str, pd.DataFrame]:
 
 
 def _read(connection: Connection, stmt: Any, entity_name: str) -> pd.DataFrame:
-    result = connection.execute(stmt)
-    columns = ENTITIES[entity_name].columns
-    frame = pd.DataFrame(result.fetchall(), columns=columns)
-    return conform(ENTITIES[entity_name], frame)
+    """Run ``stmt`` on the raw DB-API cursor and build the frame column-wise.
+
+    Going around SQLAlchemy's row objects matters at ledger scale: pandas probes each Row for
+    namedtuple-ness, and SQLite dates are parsed far faster by pandas in one vectorised call
+    than one by one.
+    """
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    if connection.dialect.paramstyle == "qmark":
+        params: Any = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    else:
+        params = compiled.params
+    rows = connection.exec_driver_sql(str(compiled), params).cursor.fetchall()
+    entity = ENTITIES[entity_name]
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(entity.fields)
+    return frame_from_columns(entity, values)
 
 
 def load_ledger(

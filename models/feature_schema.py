@@ -1,0 +1,221 @@
+"""The feature contract of a fitted model: which columns, in which order, numeric or categorical.
+
+Training infers it once from the training frame; scoring turns any later frame into exactly the
+matrix the booster was trained on, with the same category codes, and refuses values that do not
+fit instead of silently guessing. Categories are encoded here rather than by LightGBM's pandas
+handling so the saved model is plain text and does not depend on pandas category objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from models.errors import InvalidInputError
+
+ColumnKind = Literal["numeric", "categorical"]
+
+
+@dataclass(frozen=True)
+class FeatureColumn:
+    """One model input column.
+
+    ``reference`` is the portfolio median (numeric) or most common level (categorical) in the
+    training data: reason codes compare a customer's value with it.
+    """
+
+    name: str
+    kind: ColumnKind
+    categories: tuple[str, ...] = ()
+    reference: float | str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "categories": list(self.categories),
+            "reference": self.reference,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureColumn:
+        return cls(
+            name=str(data["name"]),
+            kind=data["kind"],
+            categories=tuple(str(c) for c in data.get("categories", ())),
+            reference=data.get("reference"),
+        )
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return False
+    return not pd.api.types.is_numeric_dtype(dtype)
+
+
+def _category_text(series: pd.Series) -> pd.Series:
+    """Category labels of the non-missing values. Numbers are written without a trailing
+    ``.0`` so a code read as 3 in training and as 3.0 at scoring (a column with gaps) is the
+    same category."""
+    present = series.dropna()
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        values = present.astype("float64")
+        return values.map(lambda v: str(int(v)) if v.is_integer() else repr(v)).astype("str")
+    return present.astype(str)
+
+
+def _first_bad_row(mask: NDArray[np.bool_], index: pd.Index) -> str:
+    positions = np.flatnonzero(mask)
+    shown = ", ".join(str(index[p]) for p in positions[:3])
+    more = f" and {len(positions) - 3} more" if len(positions) > 3 else ""
+    return f"row {shown}{more}"
+
+
+@dataclass(frozen=True)
+class FeatureSchema:
+    """Ordered model columns; build with :meth:`infer`, apply with :meth:`to_matrix`."""
+
+    columns: tuple[FeatureColumn, ...]
+    _positions: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise InvalidInputError(f"duplicate feature columns: {duplicates}")
+        object.__setattr__(self, "_positions", {n: i for i, n in enumerate(names)})
+
+    @classmethod
+    def infer(cls, frame: pd.DataFrame, categorical: Iterable[str] | None = None) -> FeatureSchema:
+        """Learn the schema from training data.
+
+        Text and pandas-category columns are categorical, as is any column named in
+        ``categorical`` (e.g. a numeric sector code); booleans and numbers are numeric. Date
+        columns are refused: a raw date is not a risk driver and would leak the time split.
+        """
+        forced = set(categorical or ())
+        unknown = sorted(forced - set(map(str, frame.columns)))
+        if unknown:
+            raise InvalidInputError(f"categorical columns not in the data: {unknown}")
+        if frame.shape[1] == 0:
+            raise InvalidInputError("there are no feature columns")
+        columns: list[FeatureColumn] = []
+        for name in frame.columns:
+            series = frame[name]
+            label = str(name)
+            if pd.api.types.is_datetime64_any_dtype(series.dtype):
+                raise InvalidInputError(
+                    f"column {label!r} holds dates; dates cannot be model features"
+                )
+            if label in forced or _is_categorical(series):
+                present = _category_text(series)
+                levels = tuple(sorted(present.unique().tolist()))
+                reference = str(present.mode().sort_values().iloc[0]) if len(present) else None
+                columns.append(FeatureColumn(label, "categorical", levels, reference))
+            else:
+                values = pd.to_numeric(series).astype("float64")
+                median = float(np.nanmedian(values)) if values.notna().any() else None
+                columns.append(FeatureColumn(label, "numeric", (), median))
+        return cls(tuple(columns))
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def categorical_positions(self) -> list[int]:
+        return [i for i, c in enumerate(self.columns) if c.kind == "categorical"]
+
+    def column(self, name: str) -> FeatureColumn:
+        try:
+            return self.columns[self._positions[name]]
+        except KeyError:
+            raise InvalidInputError(f"the model has no feature {name!r}") from None
+
+    def monotone_vector(self, spec: Mapping[str, int] | None) -> list[int]:
+        """LightGBM's ``monotone_constraints``: +1 where a higher value may never lower the
+        prediction, -1 where it may never raise it, 0 elsewhere."""
+        spec = dict(spec or {})
+        unknown = sorted(set(spec) - set(self._positions))
+        if unknown:
+            raise InvalidInputError(f"monotone constraints name unknown features: {unknown}")
+        vector = [0] * len(self.columns)
+        for name, direction in spec.items():
+            if direction not in (-1, 0, 1):
+                raise InvalidInputError(
+                    f"monotone direction of {name!r} must be -1, 0 or 1; got {direction!r}"
+                )
+            if direction and self.column(name).kind == "categorical":
+                raise InvalidInputError(
+                    f"feature {name!r} is categorical; a categorical feature has no direction"
+                )
+            vector[self._positions[name]] = int(direction)
+        return vector
+
+    def to_matrix(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+        """The model matrix of ``frame``: columns in model order, categories as their training
+        codes, missing values as NaN.
+
+        Extra columns are ignored. A category never seen in training is treated as missing (a
+        new industry must still be scorable); a non-numeric value in a numeric column, or an
+        infinite one, is an error that names the column and the rows.
+        """
+        missing = [n for n in self.names if n not in frame.columns]
+        if missing:
+            raise InvalidInputError(f"missing feature columns: {missing}")
+        matrix = np.empty((len(frame), len(self.columns)), dtype="float64")
+        for position, column in enumerate(self.columns):
+            series = frame[column.name]
+            if column.kind == "categorical":
+                lookup = pd.Index(column.categories, dtype="str")
+                present = series.notna().to_numpy()
+                codes = np.full(len(series), np.nan)
+                if present.any():
+                    found = lookup.get_indexer(_category_text(series))
+                    codes[present] = np.where(found >= 0, found, np.nan)
+                matrix[:, position] = codes
+            else:
+                matrix[:, position] = self._numeric(column.name, series)
+        return matrix
+
+    @staticmethod
+    def _numeric(name: str, series: pd.Series) -> NDArray[np.float64]:
+        if pd.api.types.is_bool_dtype(series.dtype):
+            return series.astype("float64").to_numpy()
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            values = series.astype("float64").to_numpy(na_value=np.nan)
+        else:
+            converted = pd.to_numeric(series, errors="coerce")
+            not_numbers = (converted.isna() & series.notna()).to_numpy()
+            if not_numbers.any():
+                first = series[not_numbers].iloc[0]
+                where = _first_bad_row(not_numbers, series.index)
+                raise InvalidInputError(
+                    f"column {name!r} must hold numbers; {where} holds {first!r}"
+                )
+            values = converted.astype("float64").to_numpy(na_value=np.nan)
+        infinite = np.isinf(values)
+        if infinite.any():
+            raise InvalidInputError(
+                f"column {name!r} holds an infinite value in "
+                f"{_first_bad_row(infinite, series.index)}; leave it empty if unknown"
+            )
+        return values
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": [c.to_dict() for c in self.columns]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureSchema:
+        return cls(tuple(FeatureColumn.from_dict(c) for c in data["columns"]))
+
+    def select(self, names: Sequence[str]) -> FeatureSchema:
+        """The schema restricted to ``names`` (in this schema's order)."""
+        keep = set(names)
+        return FeatureSchema(tuple(c for c in self.columns if c.name in keep))

@@ -1,0 +1,119 @@
+"""The feature contract: the same columns and category codes at training and scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.errors import InvalidInputError
+from models.feature_schema import FeatureSchema
+
+
+def _training() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "days_late": [0.0, 5.0, 12.0, np.nan, 40.0],
+            "sector": ["retail", "mining", "retail", None, "food"],
+            "employees": pd.array([3, 10, None, 7, 2], dtype="Int64"),
+            "exporter": [True, False, False, True, False],
+        }
+    )
+
+
+def test_text_columns_are_categorical_and_numbers_numeric() -> None:
+    schema = FeatureSchema.infer(_training())
+    kinds = {c.name: c.kind for c in schema.columns}
+    assert kinds == {
+        "days_late": "numeric",
+        "sector": "categorical",
+        "employees": "numeric",
+        "exporter": "numeric",
+    }
+    assert schema.column("sector").categories == ("food", "mining", "retail")
+
+
+def test_references_are_portfolio_median_and_most_common_level() -> None:
+    schema = FeatureSchema.infer(_training())
+    assert schema.column("days_late").reference == pytest.approx(8.5)
+    assert schema.column("sector").reference == "retail"
+
+
+def test_matrix_uses_training_codes_whatever_the_row_order() -> None:
+    schema = FeatureSchema.infer(_training())
+    scoring = pd.DataFrame(
+        {
+            "exporter": [False, True],
+            "sector": ["retail", "food"],
+            "employees": [1, 2],
+            "days_late": [1.0, 2.0],
+            "unused": ["x", "y"],
+        }
+    )
+    matrix = schema.to_matrix(scoring)
+    assert matrix.tolist() == [[1.0, 2.0, 1.0, 0.0], [2.0, 0.0, 2.0, 1.0]]
+
+
+def test_unseen_category_and_missing_value_become_missing() -> None:
+    schema = FeatureSchema.infer(_training())
+    frame = pd.DataFrame(
+        {"days_late": [1.0], "sector": ["aerospace"], "employees": [None], "exporter": [True]}
+    )
+    matrix = schema.to_matrix(frame)
+    assert np.isnan(matrix[0, 1])
+    assert np.isnan(matrix[0, 2])
+
+
+def test_text_in_a_numeric_column_is_an_error_naming_column_and_row() -> None:
+    schema = FeatureSchema.infer(_training())
+    frame = _training().astype({"days_late": object})
+    frame.loc[3, "days_late"] = "twelve"
+    with pytest.raises(InvalidInputError, match=r"'days_late' must hold numbers; row 3 .*'twelve'"):
+        schema.to_matrix(frame)
+
+
+def test_infinite_value_is_an_error() -> None:
+    schema = FeatureSchema.infer(_training())
+    frame = _training()
+    frame.loc[1, "days_late"] = np.inf
+    with pytest.raises(InvalidInputError, match="infinite value in row 1"):
+        schema.to_matrix(frame)
+
+
+def test_missing_column_is_named() -> None:
+    schema = FeatureSchema.infer(_training())
+    with pytest.raises(InvalidInputError, match=r"missing feature columns: \['sector'\]"):
+        schema.to_matrix(_training().drop(columns=["sector"]))
+
+
+def test_date_columns_are_refused_as_features() -> None:
+    frame = _training().assign(opened=pd.Timestamp("2024-01-01"))
+    with pytest.raises(InvalidInputError, match="'opened' holds dates"):
+        FeatureSchema.infer(frame)
+
+
+def test_a_categorical_feature_cannot_carry_a_direction() -> None:
+    schema = FeatureSchema.infer(_training())
+    with pytest.raises(InvalidInputError, match="'sector' is categorical"):
+        schema.monotone_vector({"sector": 1})
+    assert schema.monotone_vector({"days_late": 1, "exporter": -1}) == [1, 0, 0, -1]
+
+
+def test_monotone_spec_naming_an_unknown_feature_is_refused() -> None:
+    schema = FeatureSchema.infer(_training())
+    with pytest.raises(InvalidInputError, match="unknown features: \\['dso'\\]"):
+        schema.monotone_vector({"dso": 1})
+
+
+def test_schema_round_trips_through_a_dict() -> None:
+    schema = FeatureSchema.infer(_training(), categorical=["employees"])
+    assert FeatureSchema.from_dict(schema.to_dict()) == schema
+    assert schema.column("employees").categories == ("10", "2", "3", "7")
+
+
+def test_numeric_codes_read_with_gaps_are_the_same_category() -> None:
+    schema = FeatureSchema.infer(pd.DataFrame({"sector_code": [1, 2, 3, 2]}), ["sector_code"])
+    later = pd.DataFrame({"sector_code": [2.0, np.nan, 3.0]})
+    matrix = schema.to_matrix(later)
+    assert matrix[[0, 2], 0].tolist() == [1.0, 2.0]
+    assert np.isnan(matrix[1, 0])

@@ -1,0 +1,79 @@
+"""Splits: out of time when there are dates, stratified folds when there are none."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.errors import InsufficientDataError, InvalidInputError
+from training.split import out_of_time_split, random_folds, stratified_folds
+
+
+def _dates(days: list[int]) -> pd.Series:
+    return pd.Series(pd.Timestamp("2024-12-31") - pd.to_timedelta(days, unit="D"), name="date")
+
+
+def test_test_window_is_the_latest_months_and_validation_just_before() -> None:
+    days_before_end = np.arange(0, 730, 5)
+    times = _dates(days_before_end.tolist())
+    y = (np.arange(len(times)) % 4 == 0).astype(float)
+    split = out_of_time_split(times, y, oot_months=6, valid_months=3)
+    assert split.test_start == pd.Timestamp("2024-06-30")
+    assert split.valid_start == pd.Timestamp("2024-03-30")
+    assert times[split.test].min() > split.test_start
+    assert times[split.valid].max() <= split.test_start < times[split.test].min()
+    assert times[split.train].max() <= split.valid_start < times[split.valid].min()
+    assert len(split.train) + len(split.valid) + len(split.test) == len(times)
+
+
+def test_window_without_events_cannot_be_tested() -> None:
+    times = _dates(list(range(0, 720, 3)))
+    y = np.zeros(len(times))
+    y[times < pd.Timestamp("2024-06-01")] = (
+        np.arange((times < pd.Timestamp("2024-06-01")).sum()) % 2
+    )
+    with pytest.raises(InsufficientDataError, match=r"the test window \(\d+ rows, 0 events\)"):
+        out_of_time_split(times, y, oot_months=6, valid_months=3)
+
+
+def test_rows_without_a_date_are_named() -> None:
+    times = _dates([0, 10, 20])
+    times[1] = pd.NaT
+    with pytest.raises(InvalidInputError, match=r"empty in 1 rows \(first: 1\)"):
+        out_of_time_split(times, np.array([0.0, 1.0, 0.0]), 1, 1)
+
+
+def test_every_row_is_tested_once_per_repeat() -> None:
+    y = (np.arange(500) % 5 == 0).astype(float)
+    folds = stratified_folds(y, folds=5, repeats=2, valid_share=0.2, seed=3)
+    assert len(folds) == 10
+    for repeat in (0, 1):
+        tested = np.concatenate([f.test for f in folds if f.repeat == repeat])
+        assert sorted(tested.tolist()) == list(range(500))
+    for fold in folds:
+        assert not set(fold.fit) & set(fold.valid)
+        assert not (set(fold.fit) | set(fold.valid)) & set(fold.test)
+        assert y[fold.test].mean() == pytest.approx(0.2)
+        assert y[fold.valid].mean() == pytest.approx(0.2, abs=0.02)
+
+
+def test_folds_are_reproducible_and_depend_on_the_seed() -> None:
+    y = (np.arange(300) % 3 == 0).astype(float)
+    first = stratified_folds(y, 3, 1, 0.2, seed=1)
+    again = stratified_folds(y, 3, 1, 0.2, seed=1)
+    other = stratified_folds(y, 3, 1, 0.2, seed=2)
+    assert all((a.test == b.test).all() for a, b in zip(first, again, strict=True))
+    assert any((a.test != b.test).any() for a, b in zip(first, other, strict=True))
+
+
+def test_too_few_events_for_the_folds() -> None:
+    y = np.zeros(100)
+    y[:3] = 1
+    with pytest.raises(InsufficientDataError, match="3 rows in the rarer outcome cannot fill 5"):
+        stratified_folds(y, 5, 1, 0.2, seed=0)
+
+
+def test_random_folds_cover_every_row() -> None:
+    folds = random_folds(120, folds=4, repeats=1, valid_share=0.25, seed=0)
+    assert sorted(np.concatenate([f.test for f in folds]).tolist()) == list(range(120))

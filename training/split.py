@@ -1,0 +1,136 @@
+"""How rows are split for fitting, early stopping, calibration and testing.
+
+With dates, the split is out of time: the model is tested on the latest months, validated on the
+months just before and fitted on everything earlier, which is how it will be used. Without dates
+it falls back to stratified cross-validation, with a stratified hold-out inside each training
+fold for early stopping and calibration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+from models.errors import InsufficientDataError, InvalidInputError
+
+Indices = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Row positions of the three windows and the dates that separate them."""
+
+    train: Indices
+    valid: Indices
+    test: Indices
+    valid_start: pd.Timestamp
+    test_start: pd.Timestamp
+    last_date: pd.Timestamp
+
+    def describe(self) -> str:
+        return (
+            f"out-of-time: fit before {self.valid_start.date()}, validate until "
+            f"{self.test_start.date()}, test {self.test_start.date()} – {self.last_date.date()}"
+        )
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One cross-validation fold: fit rows, validation rows (inside training) and test rows."""
+
+    fit: Indices
+    valid: Indices
+    test: Indices
+    repeat: int
+
+
+def _check_dates(times: pd.Series) -> pd.Series:
+    if not pd.api.types.is_datetime64_any_dtype(times.dtype):
+        raise InvalidInputError(f"the date column {times.name!r} must hold dates")
+    missing = times.isna().to_numpy()
+    if missing.any():
+        rows = ", ".join(str(times.index[p]) for p in np.flatnonzero(missing)[:3])
+        raise InvalidInputError(
+            f"the date column {times.name!r} is empty in {int(missing.sum())} rows "
+            f"(first: {rows}); every row needs a date to be placed in time"
+        )
+    return times
+
+
+def out_of_time_split(
+    times: pd.Series,
+    y: NDArray[np.float64],
+    oot_months: int,
+    valid_months: int,
+    binary: bool = True,
+) -> TimeSplit:
+    """Test = the last ``oot_months`` months up to the latest date, validation = the
+    ``valid_months`` before that, fit = everything earlier.
+
+    Each window must hold rows (and, for a binary outcome, both outcomes), or the task cannot be
+    trained out of time.
+    """
+    dates = _check_dates(times)
+    last = dates.max()
+    test_start = last - pd.DateOffset(months=oot_months)
+    valid_start = test_start - pd.DateOffset(months=valid_months)
+    values = dates.to_numpy()
+    test = np.flatnonzero(values > test_start.to_datetime64())
+    valid = np.flatnonzero(
+        (values > valid_start.to_datetime64()) & (values <= test_start.to_datetime64())
+    )
+    train = np.flatnonzero(values <= valid_start.to_datetime64())
+    for name, rows in (("fit", train), ("validation", valid), ("test", test)):
+        events = int(y[rows].sum()) if binary else len(rows)
+        if len(rows) == 0 or (binary and events in (0, len(rows))):
+            raise InsufficientDataError(
+                f"the {name} window ({len(rows)} rows, {events} events) needs both outcomes; "
+                f"dates run {dates.min().date()} – {last.date()} and the policy tests on the last "
+                f"{oot_months} months after {valid_months} validation months"
+            )
+    return TimeSplit(train, valid, test, valid_start, test_start, last)
+
+
+def stratified_folds(
+    y: NDArray[np.float64], folds: int, repeats: int, valid_share: float, seed: int
+) -> list[Fold]:
+    """Stratified k-fold test rows, each training part split again into fit and validation."""
+    smallest_class = int(min(y.sum(), len(y) - y.sum()))
+    if smallest_class < folds:
+        raise InsufficientDataError(
+            f"{smallest_class} rows in the rarer outcome cannot fill {folds} folds"
+        )
+    out: list[Fold] = []
+    positions = np.arange(len(y))
+    for repeat in range(repeats):
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + repeat)
+        for train, test in splitter.split(positions, y):
+            fit, valid = train_test_split(
+                train,
+                test_size=valid_share,
+                stratify=y[train],
+                random_state=seed + repeat,
+            )
+            out.append(Fold(np.sort(fit), np.sort(valid), np.sort(test), repeat))
+    return out
+
+
+def random_folds(
+    n_rows: int, folds: int, repeats: int, valid_share: float, seed: int
+) -> list[Fold]:
+    """Shuffled k-fold for a quantity (no classes to stratify on), same layout as
+    :func:`stratified_folds`."""
+    if n_rows < folds * 2:
+        raise InsufficientDataError(f"{n_rows} rows cannot fill {folds} folds")
+    out: list[Fold] = []
+    positions = np.arange(n_rows)
+    for repeat in range(repeats):
+        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed + repeat)
+        for train, test in splitter.split(positions):
+            fit, valid = train_test_split(train, test_size=valid_share, random_state=seed + repeat)
+            out.append(Fold(np.sort(fit), np.sort(valid), np.sort(test), repeat))
+    return out

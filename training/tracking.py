@@ -1,0 +1,220 @@
+"""Log a fitted task to MLflow and register it: parameters, data fingerprint, feature list,
+metrics, report plots and tables, and the model bundle as a ``python_function`` model.
+
+Same data and seed give the same logged metrics; the run records the fingerprint so a reader can
+tell whether two runs saw the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+import mlflow
+from matplotlib.figure import Figure
+from mlflow.tracking import MlflowClient
+
+from models.master_scale import score_of
+from models.pyfunc import BUNDLE_ARTIFACT, ENTRY_POINT, quiet_downloads, signature_of
+from models.tasks import CHAMPION_ALIAS
+from training.fit import BinaryFit
+from training.fit_regression import RegressionFit
+from training.plots import (
+    calibration_figure,
+    predicted_vs_actual_figure,
+    roc_figure,
+    score_distribution_figure,
+    shap_summary_figure,
+)
+from training.registry import (
+    FINGERPRINT_TAG,
+    METRIC_TAG,
+    METRIC_VALUE_TAG,
+    SPLIT_TAG,
+    PromotionDecision,
+    decide_promotion,
+    mlflow_uri,
+    primary_metric,
+)
+
+_SHAP_ROWS = 10_000
+_REQUIREMENTS = ("mlflow", "lightgbm", "numpy", "pandas", "scikit-learn", "pydantic")
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """Where a fitted task ended up: its run, registered version and champion decision."""
+
+    name: str
+    version: int
+    run_id: str
+    model_uri: str
+    decision: PromotionDecision
+
+
+def artifact_root_for(tracking_uri: str) -> str | None:
+    """Artifacts of a local SQLite store live beside the database file (``mlartifacts``), not
+    in whatever directory the command happened to run from; remote stores decide themselves."""
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    database = Path(tracking_uri[len(prefix) :].split("?", 1)[0])
+    return (database.resolve().parent / "mlartifacts").as_uri()
+
+
+def _experiment_id(client: MlflowClient, name: str, tracking_uri: str) -> str:
+    existing = client.get_experiment_by_name(name)
+    if existing is not None:
+        return existing.experiment_id
+    return client.create_experiment(name, artifact_location=artifact_root_for(tracking_uri))
+
+
+def _params(fit: BinaryFit | RegressionFit, extra: Mapping[str, object]) -> dict[str, str]:
+    info = dict(fit.bundle.info)
+    lightgbm = info.pop("lightgbm", {})
+    params: dict[str, object] = {
+        "task": fit.bundle.task,
+        "kind": fit.bundle.kind,
+        "split": fit.split.method,
+        "split_description": fit.split.description,
+        "rows": info.get("rows"),
+        "rows_fit": fit.split.n_fit,
+        "rows_valid": fit.split.n_valid,
+        "rows_test": fit.split.n_test,
+        "folds": fit.split.folds,
+        "repeats": fit.split.repeats,
+        "seed": info.get("seed"),
+        "best_iteration": info.get("best_iteration"),
+        "features": len(fit.bundle.schema.columns),
+        "calibration": info.get("calibration") if fit.bundle.kind == "binary" else "none",
+        "data_fingerprint": fit.fingerprint,
+        **{f"lgbm_{k}": v for k, v in dict(lightgbm).items()},
+        **extra,
+    }
+    return {k: str(v) for k, v in params.items()}
+
+
+def _metrics(fit: BinaryFit | RegressionFit) -> dict[str, float]:
+    out = {f"test_{k}": float(v) for k, v in fit.metrics.items()}
+    out |= {f"baseline_{k}": float(v) for k, v in fit.baseline_metrics.items()}
+    if isinstance(fit, BinaryFit):
+        for row in fit.grades.itertuples():
+            out[f"grade_{row.grade}_n"] = float(row.n)
+            if row.n:
+                out[f"grade_{row.grade}_mean_pd"] = float(row.mean_pd)
+                out[f"grade_{row.grade}_observed_rate"] = float(row.observed_rate)
+        for i, auc in enumerate(fit.fold_aucs, start=1):
+            out[f"fold_{i}_auc"] = float(auc)
+    else:
+        for i, mae in enumerate(fit.fold_maes, start=1):
+            out[f"fold_{i}_mae"] = float(mae)
+    return out
+
+
+def _save(fig: Figure, path: Path) -> None:
+    fig.savefig(path, dpi=110)
+
+
+def _write_report(fit: BinaryFit | RegressionFit, directory: Path) -> None:
+    """Tables and plots of the run, written to ``directory`` before upload."""
+    plots = directory / "plots"
+    plots.mkdir()
+    schema = fit.bundle.schema
+    (directory / "features.json").write_text(json.dumps(schema.to_dict(), indent=1))
+    # SHAP importance is stable on a sample; all 150,000 rows of a large book add only time.
+    rows = fit.test_features
+    if len(rows) > _SHAP_ROWS:
+        rows = rows.sample(_SHAP_ROWS, random_state=int(fit.bundle.info.get("seed", 0)))
+    contributions = fit.bundle.contributions(rows)
+    importance = contributions.drop(columns=["bias"]).abs().mean().sort_values(ascending=False)
+    importance.rename("mean_abs_shap").to_csv(directory / "feature_importance.csv")
+    _save(shap_summary_figure(contributions, rows), plots / "shap_summary.png")
+    if isinstance(fit, BinaryFit):
+        fit.calibration.to_csv(directory / "calibration_table.csv", index=False)
+        fit.grades.to_csv(directory / "calibration_by_grade.csv", index=False)
+        fit.scorecard.points_table().to_csv(directory / "baseline_scorecard.csv", index=False)
+        _save(roc_figure(fit.test_target, fit.test_pd, fit.test_baseline_pd), plots / "roc.png")
+        _save(calibration_figure(fit.calibration), plots / "calibration.png")
+        scale = fit.bundle.master_scale
+        if scale is not None:
+            scores = score_of(fit.test_pd, scale)
+            _save(
+                score_distribution_figure(scores, fit.test_target),
+                plots / "score_distribution.png",
+            )
+    else:
+        _save(
+            predicted_vs_actual_figure(fit.test_target, fit.test_prediction),
+            plots / "predicted_vs_actual.png",
+        )
+
+
+def log_and_register(
+    fit: BinaryFit | RegressionFit,
+    *,
+    registered_name: str,
+    tracking_uri: str,
+    experiment: str | None = None,
+    run_name: str | None = None,
+    extra_params: Mapping[str, object] | None = None,
+    promote: bool = False,
+) -> RegisteredModel:
+    """Log ``fit`` as one MLflow run, register it as a new version of ``registered_name`` and
+    move the ``champion`` alias if it beats the champion (or ``promote`` is set)."""
+    with mlflow_uri(tracking_uri) as client, quiet_downloads(), warnings.catch_warnings():
+        # We log no input example on purpose: it would copy customer rows into the store.
+        warnings.filterwarnings("ignore", message=".*input example was not provided.*")
+        experiment_id = _experiment_id(client, experiment or registered_name, tracking_uri)
+        with (
+            tempfile.TemporaryDirectory(prefix="arscore-run-") as scratch,
+            mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run,
+        ):
+            metric, value, _ = primary_metric(fit)
+            mlflow.log_params(_params(fit, extra_params or {}))
+            mlflow.set_tags(
+                {
+                    "arscore.task": fit.bundle.task,
+                    FINGERPRINT_TAG: fit.fingerprint,
+                    SPLIT_TAG: fit.split.method,
+                }
+            )
+            mlflow.log_metrics(_metrics(fit))
+            report = Path(scratch) / "report"
+            report.mkdir()
+            _write_report(fit, report)
+            mlflow.log_artifacts(str(report), artifact_path="report")
+            bundle_dir = fit.bundle.save(Path(scratch) / BUNDLE_ARTIFACT)
+            logged = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(ENTRY_POINT),
+                artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
+                signature=signature_of(fit.bundle),
+                pip_requirements=[f"{p}=={package_version(p)}" for p in _REQUIREMENTS],
+            )
+            run_id = run.info.run_id
+        registered = mlflow.register_model(
+            logged.model_uri,
+            registered_name,
+            tags={
+                METRIC_TAG: metric,
+                METRIC_VALUE_TAG: repr(value),
+                SPLIT_TAG: fit.split.method,
+                FINGERPRINT_TAG: fit.fingerprint,
+            },
+        )
+        version = int(registered.version)
+        decision = decide_promotion(client, registered_name, fit, tracking_uri, force=promote)
+        if decision.promoted:
+            client.set_registered_model_alias(registered_name, CHAMPION_ALIAS, str(version))
+    return RegisteredModel(
+        name=registered_name,
+        version=version,
+        run_id=run_id,
+        model_uri=f"models:/{registered_name}/{version}",
+        decision=decision,
+    )

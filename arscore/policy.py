@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from features.policy import RulesPolicy
+from models.policy import CreditLimitPolicy, MasterScalePolicy
+from training.policy import TrainingPolicy
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("default_policy.yaml")
 
@@ -34,6 +36,14 @@ class Policy(RulesPolicy):
         min_length=1,
         description="Your name for this version of the policy; recorded with every score",
     )
+    training: TrainingPolicy = TrainingPolicy()
+    master_scale: MasterScalePolicy = MasterScalePolicy()
+    credit_limits: CreditLimitPolicy = CreditLimitPolicy()
+
+    @model_validator(mode="after")
+    def _limits_match_the_scale(self) -> Policy:
+        self.credit_limits.check_matches(self.master_scale)
+        return self
 
 
 def load_policy(path: Path | None) -> Policy:

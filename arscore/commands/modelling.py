@@ -1,7 +1,203 @@
-"""Training and model-registry commands (filled by the models work)."""
+"""Training and model-registry commands: train, train onboarding, models, promote."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.table import Table
+
+from arscore.policy import Policy, PolicyError, load_policy
+from arscore.runtime import console, fail, load_settings, open_database
+from arscore.settings import Settings
+
+train_app = typer.Typer(
+    help="Train models: from the ledger (default), or onboarding PD from your own table.",
+    invoke_without_command=True,
+)
+
+
+def _policy(settings: Settings) -> Policy:
+    try:
+        return load_policy(settings.policy_file)
+    except PolicyError as exc:
+        raise fail(str(exc), code=2) from exc
+
+
+def _tracking(settings: Settings) -> str:
+    settings.ensure_home()
+    assert settings.mlflow_tracking_uri is not None
+    return settings.mlflow_tracking_uri
+
+
+@train_app.callback()
+def train(
+    ctx: typer.Context,
+    late_after_days: Annotated[
+        int | None,
+        typer.Option(min=0, help="Days after due that count as late (policy default: 30)"),
+    ] = None,
+    promote: Annotated[
+        bool, typer.Option(help="Make the new versions champion even if they do not win")
+    ] = False,
+    task: Annotated[
+        list[str] | None,
+        typer.Option(help="Train only these: default_pd, late_payment, days_late, onboarding_pd"),
+    ] = None,
+) -> None:
+    """Train every model the ledger supports, log them to MLflow and register them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ledger.storage import load_ledger
+    from training.pipeline import TASKS, NothingTrainedError, train_ledger_models
+
+    tasks = tuple(task) if task else TASKS
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        raise fail(f"unknown task(s) {unknown}; choose from {', '.join(TASKS)}", code=2)
+    settings = load_settings()
+    policy = _policy(settings)
+    engine = open_database(settings)
+    started = time.perf_counter()
+    with console.status("Reading the ledger…") as status:
+        ledger = load_ledger(engine)
+        if ledger.invoices.empty:
+            raise fail("the ledger database has no invoices: run `arscore ingest` first")
+
+        def progress(message: str) -> None:
+            status.update(message[0].upper() + message[1:] + "…")
+            console.log(message)
+
+        try:
+            outcomes = train_ledger_models(
+                ledger,
+                rules=policy,
+                training=policy.training,
+                scale=policy.master_scale,
+                tracking_uri=_tracking(settings),
+                late_after_days=late_after_days,
+                promote=promote,
+                tasks=tasks,
+                progress=progress,
+            )
+        except NothingTrainedError as exc:
+            raise fail(str(exc)) from exc
+    _print_outcomes(outcomes)
+    console.print(f"Done in {time.perf_counter() - started:.0f} s. MLflow: {_tracking(settings)}")
+
+
+def _print_outcomes(outcomes) -> None:
+    table = Table(title="Models (out-of-time test window)")
+    for column in ("task", "rows", "LightGBM", "scorecard", "registered", "champion"):
+        table.add_column(column, overflow="fold")
+    for o in outcomes:
+        if o.status == "skipped":
+            table.add_row(o.task, o.sample, "[yellow]skipped[/]", o.reason, "", "")
+            continue
+        if "auc" in o.metrics:
+            ours = f"AUC {o.metrics['auc']:.3f}\nBrier {o.metrics['brier']:.4f}"
+            theirs = f"AUC {o.baseline_metrics.get('auc', float('nan')):.3f}"
+        else:
+            ours = f"MAE {o.metrics['mae']:.2f} days"
+            theirs = f"MAE {o.baseline_metrics.get('mae', float('nan')):.2f} days"
+        registered = "" if o.version is None else f"{o.registered_name} v{o.version}"
+        table.add_row(
+            o.task,
+            o.sample,
+            ours,
+            theirs,
+            registered,
+            ("yes: " if o.champion else "no: ") + o.decision,
+        )
+    console.print(table)
+
+
+@train_app.command("onboarding")
+def train_onboarding(
+    table: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV or Parquet")],
+    target: Annotated[str, typer.Option(help="Column with the outcome (1/0, yes/no, bad/good…)")],
+    id_column: Annotated[str | None, typer.Option(help="Row id column, not a feature")] = None,
+    date_column: Annotated[
+        str | None, typer.Option(help="Application date: out-of-time split on it")
+    ] = None,
+    positive_label: Annotated[
+        str | None, typer.Option(help="Value of the target that means default, e.g. bad")
+    ] = None,
+    promote: Annotated[bool, typer.Option(help="Make the new version champion")] = False,
+) -> None:
+    """Train the onboarding PD model from your own application/bureau table."""
+    from models.errors import ModelError
+    from training.tabular import train_onboarding_table
+
+    settings = load_settings()
+    policy = _policy(settings)
+    with console.status(f"Training on {table.name}…"):
+        try:
+            outcome = train_onboarding_table(
+                table,
+                target,
+                id_column=id_column,
+                date_column=date_column,
+                tracking_uri=_tracking(settings),
+                positive_label=positive_label,
+                policy=policy.training,
+                scale=policy.master_scale,
+                promote=promote,
+            )
+        except (ModelError, OSError) as exc:
+            raise fail(str(exc), code=2) from exc
+    for line in outcome.summary_lines():
+        console.print(line)
+
+
+def models() -> None:
+    """List registered model versions, their aliases and key metric."""
+    from models.tasks import REGISTERED_MODELS
+    from training.registry import RegistryError, list_versions
+
+    settings = load_settings()
+    table = Table(title="Registered models")
+    for column in ("model", "version", "aliases", "metric", "split", "created"):
+        table.add_column(column)
+    for name in REGISTERED_MODELS.values():
+        try:
+            versions = list_versions(name, _tracking(settings))
+        except RegistryError:
+            table.add_row(name, "—", "", "not trained yet", "", "")
+            continue
+        for v in versions:
+            metric = "" if v.metric is None else f"{v.metric} {v.metric_value:.4f}"
+            table.add_row(
+                name,
+                str(v.version),
+                ", ".join(v.aliases),
+                metric,
+                v.split or "",
+                v.created.strftime("%Y-%m-%d %H:%M"),
+            )
+    console.print(table)
+
+
+def promote(
+    name: Annotated[str, typer.Argument(help="Registered model, e.g. arscore-default-pd")],
+    version: Annotated[int, typer.Argument(min=1, help="Version to make champion")],
+) -> None:
+    """Move the champion alias to VERSION (also how you roll back)."""
+    from training.registry import RegistryError
+    from training.registry import promote as promote_version
+
+    settings = load_settings()
+    try:
+        info = promote_version(name, version, _tracking(settings))
+    except RegistryError as exc:
+        raise fail(str(exc), code=2) from exc
+    console.print(f"{info.name} version {info.version} is now champion.")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the CLI."""
+    app.add_typer(train_app, name="train")
+    app.command()(models)
+    app.command()(promote)

@@ -16,7 +16,7 @@ from features.ledger_arrays import LedgerArrays
 from features.policy import RulesPolicy
 from features.registry import FEATURES
 from ledger.frames import Ledger
-from models.errors import InsufficientDataError
+from models.errors import ModelError
 from models.policy import MasterScalePolicy
 from models.tasks import REGISTERED_MODELS
 from training.fit import BinaryFit, fit_binary_task
@@ -122,7 +122,7 @@ def train_ledger_models(
         started = time.perf_counter()
         try:
             fitted = _fit(sample, training, scale)
-        except InsufficientDataError as exc:
+        except ModelError as exc:  # too few events, or nothing learnable: skip, say why
             outcomes.append(TaskOutcome(task, "skipped", sample.describe(), reason=str(exc)))
             say(f"skipped {task}: {exc}")
             continue

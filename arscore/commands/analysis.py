@@ -6,12 +6,14 @@ import json
 import math
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from arscore.runtime import console, fail, load_settings, open_database, parse_date
 
@@ -25,6 +27,11 @@ if TYPE_CHECKING:
 
 Format = Literal["table", "json", "csv"]
 TOP_CUSTOMERS = 15
+# Aged-debtors customer column ("C000142 North Star Farms S.A."): a layout is chosen only if
+# this much of it shows (the id and the start of the name); it grows up to the maximum when
+# the terminal has room. The CSV has the full name.
+CUSTOMER_MIN_WIDTH = 24
+CUSTOMER_MAX_WIDTH = 40
 
 
 def features(
@@ -262,21 +269,89 @@ def _show_portfolio(report: AgingReport, fmt: Format, policy: Policy, currency: 
     if debtors.empty:
         console.print("No open receivables.")
         return
-    top = Table(title=f"Aged debtors (top {min(TOP_CUSTOMERS, len(debtors))} by overdue ratio)")
-    top.add_column("customer")
-    top.add_column("open", justify="right")
-    for label in report.buckets:
-        top.add_column(label, justify="right")
-    top.add_column("grade")
-    for customer_id, row in debtors.head(TOP_CUSTOMERS).iterrows():
-        top.add_row(
-            f"{customer_id} {row['name']}",
-            _money(row["open_ar"], currency),
-            *[_money(row[label], currency) for label in report.buckets],
+    # The customers table, not the aged-debtors list: the narrow layout also shows overdue_ar.
+    top = report.customers.loc[debtors.index[:TOP_CUSTOMERS]]
+    console.print(_debtors_table(top, report.buckets, currency, console.width))
+    console.print("Full list: [bold]arscore aging --as-of … --format csv[/]")
+
+
+def _debtors_table(
+    debtors: pd.DataFrame, buckets: tuple[str, ...], currency: str, width: int
+) -> Table:
+    """The most detailed aged-debtors layout that fits ``width`` terminal columns.
+
+    Layouts from richest to plainest: every bucket in full amounts, every bucket in thousands,
+    then only open / overdue / oldest / grade (full, then in thousands). Each is measured
+    rather than guessed, so a policy with more buckets or a ledger with bigger amounts still
+    picks a layout that fits; the customer column takes what is left and is cut with "…".
+    """
+    layouts = [(detail, money) for detail in (buckets, ()) for money in (_money, _money_short)]
+    for detail, money in layouts:
+        table = _debtors_layout(debtors, detail, money, currency)
+        if _fits(table, width):
+            break
+    # When none fits, the plainest layout stays and rich narrows only its customer column.
+    table.columns[0].max_width = CUSTOMER_MAX_WIDTH
+    return table
+
+
+def _debtors_layout(
+    debtors: pd.DataFrame,
+    buckets: tuple[str, ...],
+    money: Callable[[float, str], str],
+    currency: str,
+) -> Table:
+    """Aged debtors with ``buckets`` as columns, or (no buckets) open and overdue only."""
+    table = Table(title=f"Aged debtors (top {len(debtors)} by overdue ratio)")
+    # The only wrappable column, so rich narrows it first; its cells never wrap (ellipsis).
+    # Capped at the minimum for measuring; _debtors_table widens the chosen layout's.
+    table.add_column("customer", min_width=len("customer"), max_width=CUSTOMER_MIN_WIDTH)
+    amounts = ["open_ar", *buckets] if buckets else ["open_ar", "overdue_ar"]
+    for name in amounts:
+        header = {"open_ar": "open", "overdue_ar": "overdue"}.get(name, name)
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("oldest", justify="right", no_wrap=True)
+    table.add_column("grade", no_wrap=True)
+    for customer_id, row in debtors.iterrows():
+        table.add_row(
+            Text(f"{customer_id} {row['name']}", no_wrap=True, overflow="ellipsis"),
+            *[_amount(row[name], money, currency) for name in amounts],
+            _oldest(row["max_days_overdue"]),
             _grade(row["risk_grade"]),
         )
-    console.print(top)
-    console.print("Full list: [bold]arscore aging --as-of … --format csv[/]")
+    return table
+
+
+def _fits(table: Table, width: int) -> bool:
+    """Whether ``table`` renders within ``width`` without squeezing any column."""
+    from rich.measure import Measurement
+
+    # Measured at a generous width: a measurement never exceeds the width it is taken at.
+    needed = Measurement.get(console, console.options.update_width(10 * width), table).maximum
+    return needed <= width
+
+
+def _amount(value: float, money: Callable[[float, str], str], currency: str) -> str:
+    """An amount cell; empty buckets as a dim dash so the overdue ones stand out."""
+    return "[dim]—[/]" if value == 0 else money(value, currency)
+
+
+def _money_short(value: float, currency: str) -> str:
+    """An amount in thousands or millions (``€98.5k``, ``€1.2M``) for narrow terminals."""
+    if math.isnan(value) or abs(value) < 1000:
+        return _money(value, currency)
+    # The registry decides where the currency goes ("€0" or "0 CHF"); reuse its placement.
+    before, after = _money(0.0, currency).split("0", 1)
+    scaled, unit = abs(value) / 1e3, "k"
+    if round(scaled, 1) >= 1000:
+        scaled, unit = abs(value) / 1e6, "M"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{before}{scaled:,.1f}{unit}{after}"
+
+
+def _oldest(days: float) -> str:
+    """Days overdue of the customer's oldest overdue invoice; a dash when nothing is overdue."""
+    return "[dim]—[/]" if math.isnan(days) or days <= 0 else _days(days)
 
 
 def _grade(grade: str) -> str:

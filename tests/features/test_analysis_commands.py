@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from arscore import runtime
 from arscore.cli import app
 from arscore.policy import Policy, policy_fingerprint
 from features.customer import build_customer_features
@@ -56,6 +57,20 @@ def test_aging_portfolio_table(env) -> None:
     assert "Receivables as of 2024-06-30" in stdout
     assert "€1,600" in stdout  # open receivables
     assert "91-180" in stdout
+
+
+@pytest.mark.parametrize("width", [80, 140])
+def test_aged_debtors_fit_the_terminal_one_line_per_customer(env, monkeypatch, width) -> None:
+    monkeypatch.setattr(runtime.console, "width", width)
+    code, stdout, _ = _run(env, "aging", "--as-of", T)
+    assert code == 0, stdout
+    assert max(len(line) for line in stdout.splitlines()) <= width
+    row = next(line for line in stdout.splitlines() if "C1 Alpha GmbH" in line)
+    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    if width == 80:  # open, overdue, oldest overdue, grade
+        assert cells == ["C1 Alpha GmbH", "€1,100", "€300", "30 days", "high"]
+    else:  # open and every bucket: 800 current, 300 in 1-30, the others empty
+        assert cells == ["C1 Alpha GmbH", "€1,100", "€800", "€300", *["—"] * 4, "30 days", "high"]
 
 
 def test_aging_portfolio_json(env) -> None:

@@ -30,18 +30,29 @@ from training.pipeline import build_samples, train_ledger_models  # noqa: E402
 from training.split import out_of_time_split  # noqa: E402
 
 
-def oracle_auc(sample, truth: pd.DataFrame, policy, months_after: int = 0) -> tuple[float, int]:
+def oracle_auc(sample, truth: pd.DataFrame, policy, first_month: bool) -> tuple[float, int]:
     """AUC of the generator's PD on the task's out-of-time test rows."""
+    t = policy.training
     split = out_of_time_split(
-        sample.dates, sample.y, policy.training.oot_months, policy.training.valid_months
+        sample.dates,
+        sample.y,
+        t.oot_months,
+        t.valid_months,
+        groups=sample.groups,
+        holdout_share=t.holdout_share,
+        seed=t.seed,
     )
     rows = split.test
-    # Snapshot at month end T ↔ truth at the next month start (information at the same moment).
-    when = sample.dates.iloc[rows] + pd.Timedelta(days=1)
-    if months_after:
-        when = sample.dates.iloc[rows].dt.to_period("M").dt.to_timestamp()
-    keys = pd.DataFrame({"customer_id": sample.ids.iloc[rows].to_numpy(), "month": when.to_numpy()})
-    joined = keys.merge(truth, on=["customer_id", "month"], how="left")
+    ids = sample.ids.iloc[rows].to_numpy()
+    if first_month:
+        # Onboarding: the generator's PD at the customer's first month start.
+        first = truth.sort_values("month").drop_duplicates("customer_id")
+        joined = pd.DataFrame({"customer_id": ids}).merge(first, on="customer_id", how="left")
+    else:
+        # Snapshot at month end T ↔ truth at the next month start (the same moment).
+        when = sample.dates.iloc[rows] + pd.Timedelta(days=1)
+        keys = pd.DataFrame({"customer_id": ids, "month": when.to_numpy()})
+        joined = keys.merge(truth, on=["customer_id", "month"], how="left")
     known = joined["true_pd_12m"].notna().to_numpy()
     y = sample.y[rows][known]
     return float(roc_auc_score(y, joined["true_pd_12m"].to_numpy()[known])), int(known.sum())

@@ -148,9 +148,19 @@ def _model_metrics(
     return metrics
 
 
-def _out_of_time(problem: _Problem, dates: pd.Series) -> _Evaluation:
+def _out_of_time(
+    problem: _Problem, dates: pd.Series, groups: pd.Series | None = None
+) -> _Evaluation:
     p, y = problem.policy, problem.y
-    window = out_of_time_split(dates, y, p.oot_months, p.valid_months)
+    window = out_of_time_split(
+        dates,
+        y,
+        p.oot_months,
+        p.valid_months,
+        groups=groups,
+        holdout_share=p.holdout_share,
+        seed=p.seed,
+    )
     booster, best = problem.boost(window.train, window.valid)
     calibrator = problem.calibrator().fit(
         raw_score(booster, problem.matrix[window.valid]), y[window.valid]
@@ -243,6 +253,7 @@ def fit_binary_task(
     target: pd.Series | Sequence[object] | NDArray[np.generic],
     *,
     times: pd.Series | None = None,
+    groups: pd.Series | None = None,
     monotone: Mapping[str, int] | None = None,
     categorical: Sequence[str] | None = None,
     policy: TrainingPolicy | None = None,
@@ -250,7 +261,9 @@ def fit_binary_task(
 ) -> BinaryFit:
     """Fit LightGBM (+ calibration) and the WOE scorecard for one binary task and test both.
 
-    ``monotone`` maps feature names to +1 (a higher value never lowers the PD) or -1;
+    ``groups`` (customer ids, with dates) lets the out-of-time test hold whole customers out of
+    fitting (``policy.holdout_share``). ``monotone`` maps feature names to +1 (a higher value
+    never lowers the PD) or -1;
     ``categorical`` forces columns to be categorical (text columns always are). Raises
     :class:`~models.errors.InsufficientDataError` when the task must be skipped (too few
     events, no usable columns) and :class:`~models.errors.InvalidInputError` for bad input.
@@ -273,7 +286,7 @@ def fit_binary_task(
     )
     dates = None if times is None else pd.Series(times).reset_index(drop=True)
     fingerprint = data_fingerprint(frame, y, dates)
-    result = _cross_validated(problem) if dates is None else _out_of_time(problem, dates)
+    result = _cross_validated(problem) if dates is None else _out_of_time(problem, dates, groups)
     test_y = y[result.test_rows]
     bundle = ModelBundle(
         task=task,

@@ -60,6 +60,7 @@ def fit_regression_task(
     target: pd.Series | Sequence[float] | NDArray[np.floating],
     *,
     times: pd.Series | None = None,
+    groups: pd.Series | None = None,
     monotone: Mapping[str, int] | None = None,
     categorical: Sequence[str] | None = None,
     policy: TrainingPolicy | None = None,
@@ -98,7 +99,16 @@ def fit_regression_task(
         return BinnedRegressionBaseline(max_bins=p.max_bins, min_bin_share=p.min_bin_share)
 
     if dates is not None:
-        window = out_of_time_split(dates, y, policy.oot_months, policy.valid_months, binary=False)
+        window = out_of_time_split(
+            dates,
+            y,
+            policy.oot_months,
+            policy.valid_months,
+            binary=False,
+            groups=groups,
+            holdout_share=policy.holdout_share,
+            seed=policy.seed,
+        )
         booster, best = boost(window.train, window.valid)
         seen = np.concatenate([window.train, window.valid])
         baseline = baseline_model().fit(frame.iloc[seen], y[seen])

@@ -65,6 +65,7 @@ def _fit(sample: Sample, training: TrainingPolicy, scale: MasterScalePolicy):
     columns = list(sample.X.columns)
     common = {
         "times": sample.dates,
+        "groups": sample.groups,
         "categorical": categorical_columns(columns),
         "policy": training,
     }

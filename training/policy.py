@@ -109,6 +109,13 @@ class TrainingPolicy(BaseModel):
         6, ge=1, description="Out-of-time test window: the last months of the data"
     )
     valid_months: int = Field(6, ge=1, description="Validation window just before the test window")
+    holdout_share: float = Field(
+        0.3,
+        ge=0,
+        lt=1,
+        description="Share of customers never fitted on, whose rows in the out-of-time window "
+        "form the test set (out of sample and out of time); 0 tests on every customer",
+    )
     cv_folds: int = Field(5, ge=2, description="Stratified folds when the data has no dates")
     cv_repeats: int = Field(
         1, ge=1, description="Repeats of the cross-validation with reshuffled folds"

@@ -54,6 +54,9 @@ class Sample:
     y: np.ndarray
     dates: pd.Series
     ids: pd.Series
+    # Customer of each row, where a customer has many rows: the out-of-time test holds some
+    # customers out of fitting entirely so the model cannot simply remember them.
+    groups: pd.Series | None = None
 
     def describe(self) -> str:
         if len(self.y) == 0:
@@ -135,6 +138,7 @@ def default_pd_sample(
         y=np.concatenate(ys).astype(float),
         dates=pd.Series(np.concatenate(when), name="as_of"),
         ids=pd.Series(np.concatenate(who), name="customer_id"),
+        groups=pd.Series(np.concatenate(who), name="customer_id"),
     )
 
 
@@ -159,6 +163,7 @@ def invoice_samples(
         y=outcome["late"].to_numpy()[observable].astype(float),
         dates=invoice_dates[observable].reset_index(drop=True),
         ids=pd.Series(outcome.index[observable], name="invoice_id"),
+        groups=outcome["customer_id"][observable].reset_index(drop=True),
     )
     # Days late: paid in full, and issued early enough that slow payers had time to pay
     # (otherwise the target would be biased towards the quick ones).
@@ -171,6 +176,7 @@ def invoice_samples(
         y=outcome["days_late"].to_numpy()[paid],
         dates=invoice_dates[paid].reset_index(drop=True),
         ids=pd.Series(outcome.index[paid], name="invoice_id"),
+        groups=outcome["customer_id"][paid].reset_index(drop=True),
     )
     return late, days
 

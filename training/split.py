@@ -31,11 +31,16 @@ class TimeSplit:
     test_start: pd.Timestamp
     last_date: pd.Timestamp
 
+    held_out_share: float = 0.0
+
     def describe(self) -> str:
-        return (
+        text = (
             f"out-of-time: fit before {self.valid_start.date()}, validate until "
             f"{self.test_start.date()}, test {self.test_start.date()} – {self.last_date.date()}"
         )
+        if self.held_out_share:
+            text += f" on {self.held_out_share:.0%} of customers never fitted on"
+        return text
 
 
 @dataclass(frozen=True)
@@ -61,15 +66,34 @@ def _check_dates(times: pd.Series) -> pd.Series:
     return times
 
 
+def held_out_groups(groups: pd.Series, share: float, seed: int) -> NDArray[np.bool_]:
+    """Which rows belong to the ``share`` of groups (customers) kept out of fitting.
+
+    The draw is per distinct group, seeded, and independent of row order, so the same data and
+    seed always hold out the same customers.
+    """
+    codes, uniques = pd.factorize(groups.astype("str"), sort=True)
+    held = np.random.default_rng(seed).random(len(uniques)) < share
+    return held[codes]
+
+
 def out_of_time_split(
     times: pd.Series,
     y: NDArray[np.float64],
     oot_months: int,
     valid_months: int,
     binary: bool = True,
+    groups: pd.Series | None = None,
+    holdout_share: float = 0.0,
+    seed: int = 0,
 ) -> TimeSplit:
     """Test = the last ``oot_months`` months up to the latest date, validation = the
     ``valid_months`` before that, fit = everything earlier.
+
+    With ``groups`` (customer ids) and a ``holdout_share``, the test rows come only from customers
+    that are never fitted or validated on: out of sample as well as out of time. Without it a
+    customer's default counted in an early snapshot's 12-month label reappears in the test
+    window, and the model is rewarded for remembering that customer.
 
     Each window must hold rows (and, for a binary outcome, both outcomes), or the task cannot be
     trained out of time.
@@ -79,11 +103,14 @@ def out_of_time_split(
     test_start = last - pd.DateOffset(months=oot_months)
     valid_start = test_start - pd.DateOffset(months=valid_months)
     values = dates.to_numpy()
-    test = np.flatnonzero(values > test_start.to_datetime64())
-    valid = np.flatnonzero(
-        (values > valid_start.to_datetime64()) & (values <= test_start.to_datetime64())
-    )
-    train = np.flatnonzero(values <= valid_start.to_datetime64())
+    if groups is not None and holdout_share > 0:
+        held = held_out_groups(pd.Series(groups).reset_index(drop=True), holdout_share, seed)
+    else:
+        held = np.zeros(len(values), dtype=bool)
+    in_test = values > test_start.to_datetime64()
+    test = np.flatnonzero(in_test & (held | ~held.any()))
+    valid = np.flatnonzero((values > valid_start.to_datetime64()) & ~in_test & ~held)
+    train = np.flatnonzero((values <= valid_start.to_datetime64()) & ~held)
     for name, rows in (("fit", train), ("validation", valid), ("test", test)):
         events = int(y[rows].sum()) if binary else len(rows)
         if len(rows) == 0 or (binary and events in (0, len(rows))):
@@ -92,7 +119,8 @@ def out_of_time_split(
                 f"dates run {dates.min().date()} – {last.date()} and the policy tests on the last "
                 f"{oot_months} months after {valid_months} validation months"
             )
-    return TimeSplit(train, valid, test, valid_start, test_start, last)
+    share = holdout_share if held.any() else 0.0
+    return TimeSplit(train, valid, test, valid_start, test_start, last, share)
 
 
 def stratified_folds(

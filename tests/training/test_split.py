@@ -77,3 +77,17 @@ def test_too_few_events_for_the_folds() -> None:
 def test_random_folds_cover_every_row() -> None:
     folds = random_folds(120, folds=4, repeats=1, valid_share=0.25, seed=0)
     assert sorted(np.concatenate([f.test for f in folds]).tolist()) == list(range(120))
+
+
+def test_held_out_customers_are_tested_but_never_fitted_or_validated() -> None:
+    dates = pd.Series(pd.date_range("2023-01-31", periods=30, freq="ME").repeat(200))
+    customers = pd.Series(np.tile([f"C{i:04d}" for i in range(200)], 30))
+    y = np.random.default_rng(1).integers(0, 2, len(dates)).astype(float)
+    split = out_of_time_split(dates, y, 6, 6, groups=customers, holdout_share=0.3, seed=7)
+    tested = set(customers.iloc[split.test])
+    seen = set(customers.iloc[np.concatenate([split.train, split.valid])])
+    assert tested.isdisjoint(seen)
+    assert 0.2 < len(tested) / 200 < 0.4
+    assert "30% of customers never fitted on" in split.describe()
+    again = out_of_time_split(dates, y, 6, 6, groups=customers, holdout_share=0.3, seed=7)
+    assert np.array_equal(split.test, again.test)  # same seed, same customers held out

@@ -1,13 +1,24 @@
-"""Service commands: API tokens (and, with the scoring service, serve and rescore)."""
+"""Service commands: API tokens, ``arscore serve`` (the API under uvicorn) and
+``arscore rescore`` (every customer scored with the API's own scoring function)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from arscore.runtime import console, fail, load_settings, open_database
+from arscore.policy import Policy, PolicyError, load_policy, policy_fingerprint
+from arscore.runtime import console, fail, load_settings, open_database, parse_date
+from arscore.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from serving.state import ServiceState
 
 token_app = typer.Typer(help="API tokens for the scoring service.", no_args_is_help=True)
 
@@ -65,6 +76,190 @@ def token_list() -> None:
     console.print(table)
 
 
+def _policy(settings: Settings) -> Policy:
+    try:
+        return load_policy(settings.policy_file)
+    except PolicyError as exc:
+        raise fail(str(exc), code=2) from exc
+
+
+def build_state(settings: Settings) -> ServiceState:
+    """The service state from the settings: the composition root's one job for serving."""
+    from serving.config import ServingConfig
+    from serving.model_store import ModelStore
+    from serving.state import ServiceState
+
+    engine = open_database(settings)
+    policy = _policy(settings)
+    config = ServingConfig()
+    return ServiceState(
+        engine=engine,
+        config=config,
+        policy=policy,
+        policy_version=f"{policy.version} ({policy_fingerprint(policy)[:12]})",
+        store=ModelStore(config, settings.mlflow_tracking_uri),
+        currency=settings.currency,
+    )
+
+
+def app_factory() -> FastAPI:
+    """What each uvicorn worker calls (``arscore.commands.service:app_factory``)."""
+    from serving.app import create_app
+
+    return create_app(build_state(load_settings()))
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (2 on 2 cores)")] = 2,
+    demo: Annotated[
+        bool, typer.Option(help="Create one token per role and print example calls")
+    ] = False,
+) -> None:
+    """Run the scoring API under uvicorn (docs at /docs once it is up)."""
+    import uvicorn
+
+    settings = load_settings()
+    state = build_state(settings)  # fail here, with a clear message, not in every worker
+    state.store.reload()
+    if demo:
+        _print_demo(state, f"http://{host}:{port}")
+    if not state.store.current.loaded:
+        console.print(
+            "[yellow]No champion model is registered yet: scores answer 503 until you run "
+            "`arscore train` and POST /v1/models/reload.[/]"
+        )
+    # Several workers need one metrics directory so /metrics adds up every worker's counts.
+    metrics_dir = os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="arscore-metrics-")
+    )
+    Path(metrics_dir).mkdir(parents=True, exist_ok=True)
+    console.print(f"Serving on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "arscore.commands.service:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+def _print_demo(state: ServiceState, url: str) -> None:
+    """Demo tokens (shown once) and three example calls on the first customer."""
+    import time
+
+    from sqlalchemy import select
+
+    from ledger import tables
+    from serving.auth import create_token
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    with state.engine.begin() as connection:
+        tokens = {
+            role: create_token(connection, f"demo-{role}-{stamp}", role)
+            for role in ("credit_officer", "sales", "risk_admin")
+        }
+        customer = connection.execute(
+            select(tables.customers.c.customer_id).order_by(tables.customers.c.customer_id)
+        ).scalar()
+    console.print("Demo tokens (shown once):")
+    for role, token in tokens.items():
+        console.print(f"  {role:<15} {token}", soft_wrap=True, highlight=False)
+    officer, sales = tokens["credit_officer"], tokens["sales"]
+    json_header = "-H 'Content-Type: application/json'"
+    examples = [
+        f"curl -s -X POST {url}/v1/scores -H 'Authorization: Bearer {officer}' {json_header} "
+        f'-d \'{{"customer_id": "{customer}"}}\'',
+        f"curl -s -X POST {url}/v1/onboarding/scores -H 'Authorization: Bearer {officer}' "
+        f'{json_header} -d \'{{"industry": "Retail", "country": "DE", '
+        f'"payment_terms_days": 30, "requested_limit": 50000, '
+        f'"annual_revenue": 4000000, "bureau_score": 620}}\'',
+        f"curl -s -X POST {url}/v1/limit-checks -H 'Authorization: Bearer {sales}' "
+        f'{json_header} -d \'{{"customer_id": "{customer}", "amount": 25000}}\'',
+    ]
+    console.print("Try:")
+    for example in examples:
+        console.print(f"  {example}", soft_wrap=True, highlight=False, markup=False)
+
+
+def rescore(
+    as_of: Annotated[str, typer.Option("--as-of", help="Score date, e.g. 2026-10-31")],
+    out: Annotated[
+        Path | None, typer.Option(help="Also write customers.csv and open_invoices.csv here")
+    ] = None,
+) -> None:
+    """Score every customer with the API's scoring function and store the run."""
+    from rich.progress import Progress
+
+    from ledger.storage import load_ledger
+    from serving.rescore import rescore as run_rescore
+    from serving.rescore import write_csvs
+
+    day = parse_date(as_of, "--as-of")
+    assert day is not None
+    settings = load_settings()
+    state = build_state(settings)
+    state.store.reload()
+    champions = state.store.current
+    if not champions.loaded:
+        raise fail("no champion model is registered; run `arscore train` first", code=2)
+    models = champions.scoring()
+    ledger = load_ledger(state.engine)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("scoring customers", total=len(ledger.customers))
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = run_rescore(
+            state.engine,
+            ledger,
+            day,
+            models,
+            state.scoring_policy,
+            texts=state.texts,
+            currency=state.currency,
+            progress=progress,
+        )
+    _print_summary(result.summary, result.previous_run_id, state.currency)
+    for task_name, reason in models.unavailable.items():
+        console.print(f"[yellow]{task_name}: {reason}[/]")
+    if out is not None:
+        paths = write_csvs(result, ledger, models, state.scoring_policy, out)
+        console.print("Wrote " + " and ".join(str(p) for p in paths))
+    console.print(f"Run {result.run_id} stored with models {dict(models.versions)}.")
+
+
+def _print_summary(summary: dict, previous: str | None, currency: str) -> None:
+    grades = Table(title=f"Customers by risk grade ({summary['customers']:,} scored)")
+    grades.add_column("grade", justify="right")
+    grades.add_column("customers", justify="right")
+    for grade, count in summary["by_grade"].items():
+        grades.add_row(grade, f"{count:,}")
+    console.print(grades)
+    if previous is None:
+        console.print("No previous run: no grade migration to show.")
+    else:
+        migration = summary["migration"]
+        columns = sorted({c for row in migration.values() for c in row}, key=int)
+        table = Table(title=f"Grade migration since run {previous[:8]} (rows: before)")
+        table.add_column("before \\ now")
+        for c in columns:
+            table.add_column(c, justify="right")
+        for before in sorted(migration, key=int):
+            table.add_row(before, *[str(migration[before].get(c, 0)) for c in columns])
+        console.print(table)
+    console.print(f"New early warnings: {len(summary['new_early_warnings']):,}")
+    console.print(
+        f"Recommended limits total {summary['total_recommended_limit']:,.0f} {currency} "
+        f"against current limits {summary['total_current_limit']:,.0f} {currency}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the service commands to the CLI."""
     app.add_typer(token_app, name="token")
+    app.command("serve")(serve)
+    app.command("rescore")(rescore)

@@ -1,0 +1,233 @@
+"""API latency and throughput next to the in-process cost of the same work, and rescoring speed.
+
+1. Builds a synthetic ledger in SQLite and trains the champions (skipped with ``--reuse`` when
+   the work directory already holds them).
+2. Starts the service as documented for production (``arscore serve``: uvicorn, 2 workers) and
+   drives ``POST /v1/scores`` and ``POST /v1/limit-checks`` with wrk (Debian package ``wrk``)
+   on loopback at concurrency 1 and 8, cycling over the same customers.
+3. Measures in-process, in the same run, what one score costs without HTTP (load the customer's
+   ledger, features, predict, explain, limit) for the same customers.
+4. Rescores a large synthetic book with the rescoring code (results stored in SQLite) and
+   reports customers/s including explanations.
+
+    .venv/bin/python bench/api.py                                  # 1,500 + 100,000 customers
+    .venv/bin/python bench/api.py --rescore-customers 20000 --duration 5
+
+The machine's 2 cores are shared with wrk and with other work: figures are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+# This file's folder must not shadow the top-level ``models`` package.
+sys.path = [p for p in sys.path if Path(p).resolve() != Path(__file__).parent.resolve()]
+
+from arscore.policy import Policy, load_policy  # noqa: E402
+from features.registry import FEATURES, render_value  # noqa: E402
+from ledger.storage import load_ledger, make_engine, upgrade, write_ledger  # noqa: E402
+from ledger.synth import SynthConfig, generate  # noqa: E402
+from models.reasons import texts_from_registry  # noqa: E402
+from models.scoring import ScoringPolicy, score_customers  # noqa: E402
+from serving.auth import create_token  # noqa: E402
+from serving.config import ServingConfig  # noqa: E402
+from serving.model_store import ModelStore  # noqa: E402
+from serving.rescore import rescore  # noqa: E402
+
+AS_OF = "2026-10-31"
+LUA = """
+local ids = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  local body = string.format('%s', ids[(i %% #ids) + 1])
+  return wrk.format("POST", "%s", {["Content-Type"]="application/json",
+    ["Authorization"]="Bearer %s"}, body)
+end
+"""
+
+
+def prepare(home: Path, customers: int, reuse: bool) -> tuple[str, str, Policy]:
+    """The ledger database and a trained registry under ``home``."""
+    database_url = f"sqlite:///{(home / 'arscore.db').as_posix()}"
+    tracking_uri = f"sqlite:///{(home / 'mlflow.db').as_posix()}"
+    policy = load_policy(None)
+    if reuse and (home / "mlflow.db").exists():
+        return database_url, tracking_uri, policy
+    from training.pipeline import train_ledger_models
+
+    ledger = generate(SynthConfig(customers=customers, months=36, seed=1)).ledger
+    engine = make_engine(database_url)
+    upgrade(engine)
+    write_ledger(engine, ledger)
+    print(f"training on {customers:,} customers …", flush=True)
+    train_ledger_models(
+        ledger,
+        rules=policy,
+        training=policy.training,
+        scale=policy.master_scale,
+        tracking_uri=tracking_uri,
+        promote=True,
+        tasks=("default_pd", "late_payment"),
+    )
+    return database_url, tracking_uri, policy
+
+
+def start_server(home: Path, database_url: str, tracking_uri: str, port: int):
+    env = {
+        **os.environ,
+        "ARSCORE_HOME": str(home),
+        "ARSCORE_DATABASE_URL": database_url,
+        "ARSCORE_MLFLOW_TRACKING_URI": tracking_uri,
+        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="arscore-bench-metrics-"),
+    }
+    arscore = Path(sys.executable).with_name("arscore")
+    process = subprocess.Popen(
+        [str(arscore), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                if r.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise RuntimeError(f"the service did not become ready: {process.stderr.read().decode()}")
+
+
+def wrk(url: str, path: str, token: str, bodies: list[str], connections: int, seconds: int):
+    """p50, p99 (ms) and requests/s from wrk at ``connections`` concurrent connections."""
+    quoted = ",".join(json.dumps(b) for b in bodies)
+    script = LUA % (quoted, "%s", path, token)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            f.name,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(f.name)
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+        if m is None:
+            raise RuntimeError(f"cannot read the {label}th percentile from wrk:\n{out}")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        raise RuntimeError(f"{non_2xx.group(1)} failed requests:\n{out}")
+    return ms("50"), ms("99"), rps
+
+
+def in_process(database_url: str, tracking_uri: str, policy: Policy, ids: list[str]):
+    """Median ms of one score without HTTP: the customer's ledger, features, predict, explain,
+    limit - what the endpoint does besides auth, JSON and the audit record."""
+    engine = make_engine(database_url)
+    store = ModelStore(ServingConfig(), tracking_uri)
+    store.reload()
+    models = store.current.scoring()
+    scoring = ScoringPolicy.from_policy(policy)
+    texts = texts_from_registry(FEATURES, render_value)
+    timings = []
+    for customer_id in ids * 2:
+        started = time.perf_counter()
+        ledger = load_ledger(engine, customer_ids=[customer_id])
+        score_customers(ledger, AS_OF, models, scoring, customer_ids=[customer_id], texts=texts)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings[len(ids) :])
+
+
+def rescoring(tracking_uri: str, policy: Policy, customers: int, home: Path) -> float:
+    """Customers/s of the rescoring code (explanations included, results stored)."""
+    print(f"generating {customers:,} customers for rescoring …", flush=True)
+    ledger = generate(SynthConfig(customers=customers, months=24, seed=2)).ledger
+    engine = make_engine(f"sqlite:///{(home / 'rescore.db').as_posix()}")
+    upgrade(engine)
+    store = ModelStore(ServingConfig(), tracking_uri)
+    store.reload()
+    started = time.perf_counter()
+    rescore(
+        engine,
+        ledger,
+        AS_OF,
+        store.current.scoring(),
+        ScoringPolicy.from_policy(policy),
+        texts=texts_from_registry(FEATURES, render_value),
+    )
+    return customers / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1500, help="API ledger size")
+    parser.add_argument("--rescore-customers", type=int, default=100_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--port", type=int, default=8731)
+    parser.add_argument("--home", type=Path, default=None, help="work directory (kept)")
+    parser.add_argument("--reuse", action="store_true", help="reuse a trained --home")
+    args = parser.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="arscore-bench-api-"))
+    home.mkdir(parents=True, exist_ok=True)
+    database_url, tracking_uri, policy = prepare(home, args.customers, args.reuse)
+    engine = make_engine(database_url)
+    suffix = str(int(time.time()))
+    with engine.begin() as connection:
+        officer = create_token(connection, f"bench-officer-{suffix}", "credit_officer")
+        sales = create_token(connection, f"bench-sales-{suffix}", "sales")
+        ids = [r[0] for r in connection.exec_driver_sql("select customer_id from customers")]
+    sample = ids[:: max(1, len(ids) // 200)][:200]
+    cost = in_process(database_url, tracking_uri, policy, sample)
+    print(f"in-process score (ledger read + features + predict + explain): p50 {cost:.1f} ms")
+    print(f"  -> two cores allow about {2000 / cost:,.0f} scores/s in-process")
+    server = start_server(home, database_url, tracking_uri, args.port)
+    url = f"http://127.0.0.1:{args.port}"
+    try:
+        score_bodies = [json.dumps({"customer_id": c, "as_of": AS_OF}) for c in sample]
+        limit_bodies = [json.dumps({"customer_id": c, "amount": 1000}) for c in sample]
+        print(f"{'endpoint':<18}{'conc':>5}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}")
+        for path, token, bodies in (
+            ("/v1/scores", officer, score_bodies),
+            ("/v1/limit-checks", sales, limit_bodies),
+        ):
+            for connections in (1, 8):
+                p50, p99, rps = wrk(url, path, token, bodies, connections, args.duration)
+                print(f"{path:<18}{connections:>5}{p50:>9.1f}{p99:>9.1f}{rps:>9.0f}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if args.rescore_customers:
+        speed = rescoring(tracking_uri, policy, args.rescore_customers, home)
+        print(f"rescoring {args.rescore_customers:,} customers: {speed:,.0f} customers/s")
+    print(f"work directory: {home} (2 shared cores: figures are noisy)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""The FastAPI application factory.
+
+``create_app(state)`` wires the routers, the one JSON error shape, Prometheus metrics and the
+body-size limit; the lifespan loads the champions at start-up. The composition root
+(``arscore serve``) builds the state; ``arscore.serve_app:app``-style factories pass it in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from serving.errors import error_body, install_error_handlers
+from serving.metrics import install_metrics
+from serving.routes import aging, health, ledger_upserts, limits, rescore, scores
+from serving.routes import models as model_routes
+from serving.state import ServiceState
+
+Scope = dict[str, Any]
+ASGIApp = Callable[..., Any]
+
+
+class BodyLimit:
+    """Refuse bodies over ``max_bytes`` with 413, by header or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, send: Callable[..., Any]) -> None:
+        body = json.dumps(
+            error_body(
+                "payload_too_large",
+                f"the request body is larger than the limit of {self.max_bytes:,} bytes",
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.max_bytes
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    return await self._refuse(send)
+        seen = 0
+
+        async def limited() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            return await self.app(scope, limited, send)
+        except _TooLarge:
+            return await self._refuse(send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
+    """The API around ``state``; with ``load_models`` the champions load at start-up."""
+
+    async def poll_models(interval: float) -> None:
+        # Each uvicorn worker holds its own models; polling the aliases is how a reload or a
+        # promotion reaches every worker. An unchanged alias costs one registry lookup.
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(state.store.reload)
+                model_routes.publish_versions(state)
+            except Exception:  # a failed poll keeps the current models; the next one retries
+                continue
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if load_models and not state.store.current.loaded:
+            state.store.reload()
+            model_routes.publish_versions(state)
+        poller = None
+        if load_models and state.config.model_poll_seconds > 0:
+            poller = asyncio.create_task(poll_models(state.config.model_poll_seconds))
+        yield
+        if poller is not None:
+            poller.cancel()
+
+    app = FastAPI(
+        title="arscore",
+        version="1",
+        description="Credit-risk scores, limits and aging for B2B receivables.",
+        lifespan=lifespan,
+    )
+    app.state.arscore = state
+    install_error_handlers(app)
+    install_metrics(app)
+    for router in (
+        health.router,
+        scores.router,
+        limits.router,
+        aging.router,
+        model_routes.router,
+        rescore.router,
+        ledger_upserts.router,
+    ):
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=state.config.max_body_bytes)
+    return app

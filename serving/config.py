@@ -1,0 +1,28 @@
+"""The scoring service's own configuration section (composed by arscore's settings)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ServingConfig(BaseModel):
+    """Limits and model names the service needs; defaults suit a single-node deployment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_body_bytes: int = Field(1_000_000, ge=1_000, description="Largest request body (413)")
+    max_batch_rows: int = Field(10_000, ge=1, description="Most rows in one bulk upsert (413)")
+    default_pd_model: str = "arscore-default-pd"
+    late_payment_model: str = "arscore-late-payment"
+    onboarding_model: str = "arscore-onboarding-pd"
+    model_alias: str = "champion"
+    refer_days_overdue: int = Field(
+        60, ge=1, description="A limit check is referred when an invoice is this many days overdue"
+    )
+    reason_count: int = Field(3, ge=1, le=10, description="Reasons each way in a score")
+    model_poll_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="How often each worker re-reads the champion aliases (0: only at start-up "
+        "and on POST /v1/models/reload, which reaches just the worker that answers it)",
+    )

@@ -1,0 +1,59 @@
+"""Request dependencies: the service state and the authenticated, authorised caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from serving.auth import Caller, Role, authenticate
+from serving.state import ServiceState
+
+_bearer = HTTPBearer(auto_error=False, description="arscore API token: `arscore token create`")
+
+
+def get_state(request: Request) -> ServiceState:
+    return request.app.state.arscore
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+
+
+def _caller(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    unauthorized = HTTPException(
+        status_code=401,
+        detail="missing or unknown API token: send 'Authorization: Bearer <token>'",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized
+    with state.engine.connect() as connection:
+        caller = authenticate(connection, credentials.credentials)
+    if caller is None:
+        raise unauthorized
+    return caller
+
+
+def require(*roles: Role) -> Callable[..., Caller]:
+    """A dependency admitting only callers with one of ``roles`` (401 unknown, 403 wrong role)."""
+    allowed = frozenset(roles)
+
+    def dependency(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+        if caller.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise HTTPException(
+                status_code=403,
+                detail=f"the role {caller.role.value} may not do this; allowed: {names}",
+            )
+        return caller
+
+    return dependency
+
+
+ANY_ROLE = (Role.CREDIT_OFFICER, Role.SALES, Role.RISK_ADMIN)
+OFFICERS = (Role.CREDIT_OFFICER, Role.RISK_ADMIN)

@@ -1,0 +1,87 @@
+"""One JSON error shape for every failure, and the mapping of domain exceptions to HTTP.
+
+``{"error": {"code": "...", "message": "...", "details": [{"loc": "body.amount", "msg": "..."}]}}``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ServiceError(Exception):
+    """An error with an HTTP status, a stable code and a plain-language message."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class Unprocessable(ServiceError):
+    status_code = 422
+    code = "validation_error"
+
+
+class Unavailable(ServiceError):
+    status_code = 503
+    code = "unavailable"
+
+
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every failure to the one JSON shape; client input never yields a 500."""
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details), status_code=exc.status_code
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in exc.errors()
+        ]
+        message = "; ".join(f"{d['loc']}: {d['msg']}" for d in details[:5])
+        return JSONResponse(
+            error_body("validation_error", message or "invalid request", details),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

@@ -1,0 +1,69 @@
+"""Prometheus metrics: request counts and latency by route, and the model versions served.
+
+Under several uvicorn workers set ``PROMETHEUS_MULTIPROC_DIR`` (``arscore serve`` does) so that
+every worker's counts are aggregated into one scrape.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "arscore_http_requests_total",
+    "HTTP requests by route, method and status",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "arscore_http_request_seconds",
+    "HTTP request latency by route",
+    ["route", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+)
+MODEL_VERSION = Gauge(
+    "arscore_model_version",
+    "Registered model version being served",
+    ["model"],
+    multiprocess_mode="max",
+)
+
+
+def install_metrics(app: FastAPI) -> None:
+    """Count and time every request under its route template (not the raw path, which would
+    explode the label set with customer ids)."""
+
+    @app.middleware("http")
+    async def _measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            LATENCY.labels(template, request.method).observe(time.perf_counter() - started)
+            REQUESTS.labels(template, request.method, str(status)).inc()
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

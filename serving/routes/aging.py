@@ -1,0 +1,107 @@
+"""Aging of one customer or the portfolio, and the collector's view of open invoices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Path, Query
+
+from features.aging import age_ledger
+from ledger.storage import load_ledger
+from models.scoring import _json_ready, score_open_invoices
+from serving.auth import Caller
+from serving.decide import customer_ledger, scoring_date
+from serving.deps import ANY_ROLE, OFFICERS, StateDep, require
+
+router = APIRouter(prefix="/v1", tags=["aging"])
+CustomerPath = Annotated[str, Path(min_length=1, max_length=64)]
+AsOfQuery = Annotated[dt.date | None, Query(description="Date of the aging; today if omitted")]
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = frame.reset_index().to_dict(orient="records")
+    return [_json_ready({k: _cell(v) for k, v in r.items()}) for r in rows]
+
+
+@router.get("/customers/{customer_id}/aging")
+def customer_aging(
+    customer_id: CustomerPath,
+    state: StateDep,
+    caller: Annotated[Caller, Depends(require(*ANY_ROLE))],
+    as_of: AsOfQuery = None,
+) -> dict[str, Any]:
+    """Buckets, overdue figures, DSO and the open invoices of one customer."""
+    day = scoring_date(as_of)
+    report = age_ledger(customer_ledger(state, customer_id), day, state.policy)
+    row = report.customers.iloc[0]
+    return _json_ready(
+        {
+            "customer_id": customer_id,
+            "as_of": day.isoformat(),
+            "buckets": {b: float(row[b]) for b in report.buckets},
+            "total_open": float(row["open_ar"]),
+            "total_overdue": float(row["overdue_ar"]),
+            "max_days_overdue": float(row["max_days_overdue"]),
+            "dso": float(row["dso"]),
+            "overdue_ratio": float(row["overdue_ratio"]),
+            "credit_limit": float(row["credit_limit"]),
+            "exposure": float(row["exposure"]),
+            "overdue_risk": {"grade": str(row["risk_grade"]), "strategy": str(row["strategy"])},
+            "invoices": _records(report.invoices),
+        }
+    )
+
+
+@router.get("/portfolio/aging")
+def portfolio_aging(
+    state: StateDep,
+    caller: Annotated[Caller, Depends(require(*ANY_ROLE))],
+    as_of: AsOfQuery = None,
+) -> dict[str, Any]:
+    """The portfolio's buckets and totals (DSO, CEI, overdue ratio) and warning count."""
+    day = scoring_date(as_of)
+    report = age_ledger(load_ledger(state.engine), day, state.policy)
+    return _json_ready(
+        {
+            "as_of": day.isoformat(),
+            "buckets": _records(report.portfolio),
+            "summary": report.summary,
+        }
+    )
+
+
+@router.get("/customers/{customer_id}/invoices")
+def customer_invoices(
+    customer_id: CustomerPath,
+    state: StateDep,
+    caller: Annotated[Caller, Depends(require(*OFFICERS))],
+    as_of: AsOfQuery = None,
+) -> dict[str, Any]:
+    """The collector's view: open invoices with days overdue, collection step and the
+    late-payment probability of each."""
+    day = scoring_date(as_of)
+    ledger = customer_ledger(state, customer_id)
+    models = state.store.current.scoring()
+    view = score_open_invoices(ledger, day, models, state.scoring_policy)
+    unavailable = {
+        k: v for k, v in models.unavailable.items() if k in ("late_payment", "days_late")
+    }
+    if models.days_late is None:
+        unavailable["days_late"] = models.reason_missing("days_late")
+    return {
+        "customer_id": customer_id,
+        "as_of": day.isoformat(),
+        "invoices": _records(view),
+        "model_versions": dict(models.versions),
+        "unavailable": unavailable,
+    }

@@ -1,0 +1,95 @@
+"""Bulk upserts of invoices, payments and orders: the same validation as ``arscore ingest``,
+all-or-nothing in one transaction, idempotent by id, 422 with the failing record and field."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import SQLAlchemyError
+
+from ledger.storage import load_ledger, upsert_frames
+from ledger.validate import IngestError, provided_columns, validate_frames
+from serving.auth import Caller, Role
+from serving.deps import StateDep, require
+from serving.errors import PayloadTooLarge, Unavailable, Unprocessable
+
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+Admin = Annotated[Caller, Depends(require(Role.RISK_ADMIN))]
+Cell = Annotated[str, Field(max_length=500)] | int | float | bool | None
+Entity = Literal["invoices", "payments", "orders"]
+
+
+class Records(BaseModel):
+    """Rows of one ledger file as JSON objects, keyed by the file's column names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: Annotated[list[dict[Annotated[str, Field(max_length=64)], Cell]], Field(min_length=1)]
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def upsert(state: Any, entity: Entity, body: Records) -> dict[str, Any]:
+    """Validate ``body`` against the stored ledger and upsert it, or change nothing."""
+    limit = state.config.max_batch_rows
+    if len(body.records) > limit:
+        raise PayloadTooLarge(
+            f"{len(body.records):,} records in one request; the limit is {limit:,} - "
+            "send them in smaller batches"
+        )
+    columns = list(dict.fromkeys(k for r in body.records for k in r))
+    raw = pd.DataFrame(
+        [[_text(r.get(c)) for c in columns] for r in body.records],
+        columns=columns,
+        index=pd.RangeIndex(1, len(body.records) + 1),
+        dtype=object,
+    )
+    try:
+        with state.engine.begin() as connection:
+            existing = load_ledger(connection, implied_payments=False)
+            frames = validate_frames(
+                {entity: raw},
+                existing,
+                currency=state.currency,
+                file_names={entity: "records"},
+            )
+            written = upsert_frames(connection, frames, provided_columns({entity: raw}, None))
+    except IngestError as exc:
+        details = [
+            {
+                "loc": f"body.records.{issue.row}" + (f".{issue.column}" if issue.column else ""),
+                "msg": issue.reason,
+            }
+            for issue in exc.issues
+        ]
+        raise Unprocessable(exc.summary(), details) from exc
+    except SQLAlchemyError as exc:
+        raise Unavailable("the ledger could not be written; nothing was changed") from exc
+    return {"entity": entity, "rows_written": written}
+
+
+@router.post("/invoices")
+def upsert_invoices(body: Records, state: StateDep, caller: Admin) -> dict[str, Any]:
+    """Insert or update invoices by ``invoice_id``."""
+    return upsert(state, "invoices", body)
+
+
+@router.post("/payments")
+def upsert_payments(body: Records, state: StateDep, caller: Admin) -> dict[str, Any]:
+    """Insert or update payments by ``payment_id``."""
+    return upsert(state, "payments", body)
+
+
+@router.post("/orders")
+def upsert_orders(body: Records, state: StateDep, caller: Admin) -> dict[str, Any]:
+    """Insert or update open orders by ``order_id``."""
+    return upsert(state, "orders", body)

@@ -1,0 +1,102 @@
+"""Limit checks (sales) and approved credit-limit changes (credit officers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path
+from sqlalchemy import Connection, update
+
+from ledger import tables
+from serving.auth import Caller
+from serving.decide import customer_ledger, decide, today
+from serving.deps import ANY_ROLE, OFFICERS, StateDep, require
+from serving.limit_check import check_limit
+from serving.schemas import CreditLimitRequest, LimitCheckRequest
+
+router = APIRouter(prefix="/v1", tags=["credit limits"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+CustomerPath = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.post("/limit-checks")
+def limit_check(
+    body: LimitCheckRequest,
+    state: StateDep,
+    caller: Annotated[Caller, Depends(require(*ANY_ROLE))],
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Approve, refer or decline an order against the customer's limit (no model call)."""
+    day = today()
+    inputs = {"customer_id": body.customer_id, "amount": body.amount, "as_of": day.isoformat()}
+
+    def compute() -> tuple[dict[str, Any], dict[str, Any]]:
+        ledger = customer_ledger(state, body.customer_id)
+        outputs = check_limit(
+            ledger,
+            body.customer_id,
+            body.amount,
+            day,
+            state.policy,
+            state.config.refer_days_overdue,
+        )
+        return outputs, {}
+
+    return decide(
+        state, caller, "POST /v1/limit-checks", body.customer_id, inputs, idempotency_key, compute
+    )
+
+
+@router.put("/customers/{customer_id}/credit-limit")
+def set_credit_limit(
+    customer_id: CustomerPath,
+    body: CreditLimitRequest,
+    state: StateDep,
+    caller: Annotated[Caller, Depends(require(*OFFICERS))],
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Set the approved credit limit; the change and its reason are stored with the decision."""
+    ledger = customer_ledger(state, customer_id)
+    old = ledger.customers["credit_limit"].iloc[0]
+    old_amount = None if old != old else float(old)  # NaN: no limit so far
+    inputs = {"customer_id": customer_id, "amount": body.amount, "reason": body.reason}
+
+    def compute() -> tuple[dict[str, Any], dict[str, Any]]:
+        outputs = {
+            "customer_id": customer_id,
+            "previous_credit_limit": old_amount,
+            "credit_limit": body.amount,
+            "reason": body.reason,
+            "changed_by": caller.name,
+            "changed_at": datetime.now(UTC).isoformat(),
+        }
+        return outputs, {}
+
+    def store(connection: Connection, decision_id: str) -> None:
+        connection.execute(
+            update(tables.customers)
+            .where(tables.customers.c.customer_id == customer_id)
+            .values(credit_limit=body.amount)
+        )
+        connection.execute(
+            tables.credit_limit_changes.insert().values(
+                customer_id=customer_id,
+                old_amount=old_amount,
+                new_amount=body.amount,
+                reason=body.reason,
+                changed_by=caller.name,
+                decision_id=decision_id,
+            )
+        )
+
+    return decide(
+        state,
+        caller,
+        "PUT /v1/customers/{customer_id}/credit-limit",
+        customer_id,
+        inputs,
+        idempotency_key,
+        compute,
+        extra=store,
+    )

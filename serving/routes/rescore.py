@@ -1,0 +1,153 @@
+"""Portfolio rescoring jobs and their stored results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import and_, select
+
+from ledger import tables
+from ledger.storage import load_ledger
+from serving.auth import Caller, Role
+from serving.decide import scoring_date
+from serving.deps import OFFICERS, StateDep, require
+from serving.errors import NotFound, Unavailable
+from serving.rescore import rescore
+from serving.schemas import RescoreRequest
+from serving.state import ServiceState
+
+router = APIRouter(prefix="/v1/portfolio", tags=["rescoring"])
+Admin = Annotated[Caller, Depends(require(Role.RISK_ADMIN))]
+
+
+def _run_job(state: ServiceState, run_id: str, as_of: dt.date) -> None:
+    """The job body; failures are stored on the run by :func:`serving.rescore.rescore`."""
+    try:
+        champions = state.store.current
+        rescore(
+            state.engine,
+            load_ledger(state.engine),
+            as_of,
+            champions.scoring(),
+            state.scoring_policy,
+            texts=state.texts,
+            currency=state.currency,
+            run_id=run_id,
+        )
+    except Exception:  # recorded on the run row; a background thread has no caller to tell
+        return
+
+
+@router.post("/rescore", status_code=202)
+def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> dict[str, Any]:
+    """Start scoring every customer as of ``as_of`` (today if omitted); poll the job."""
+    as_of = scoring_date(body.as_of)
+    if not state.store.current.loaded:
+        raise Unavailable("no champion model is loaded; nothing to rescore with")
+    run_id = str(uuid.uuid4())
+    runs = tables.rescore_runs
+    with state.engine.begin() as connection:
+        connection.execute(
+            runs.insert().values(
+                run_id=run_id,
+                as_of=as_of,
+                status="queued",
+                started_at=dt.datetime.now(dt.UTC),
+                total=0,
+                done=0,
+            )
+        )
+    threading.Thread(target=_run_job, args=(state, run_id, as_of), daemon=True).start()
+    return {"job_id": run_id, "status": "queued", "as_of": as_of.isoformat()}
+
+
+@router.get("/rescore/{job_id}")
+def rescore_status(
+    job_id: Annotated[str, Path(max_length=36)], state: StateDep, caller: Admin
+) -> dict[str, Any]:
+    """Status (queued, running, done, failed) and progress of a rescoring job."""
+    runs = tables.rescore_runs
+    with state.engine.connect() as connection:
+        row = connection.execute(select(runs).where(runs.c.run_id == job_id)).first()
+    if row is None:
+        raise NotFound(f"no rescoring job with id {job_id!r}")
+    m = row._mapping
+    return {
+        "job_id": m["run_id"],
+        "as_of": m["as_of"].isoformat(),
+        "status": m["status"],
+        "total": m["total"],
+        "done": m["done"],
+        "progress": (m["done"] / m["total"]) if m["total"] else 0.0,
+        "model_versions": json.loads(m["model_versions"]) if m["model_versions"] else {},
+        "error": m["error"],
+    }
+
+
+@router.get("/scores")
+def portfolio_scores(
+    state: StateDep,
+    caller: Annotated[Caller, Depends(require(*OFFICERS))],
+    as_of: Annotated[dt.date | None, Query()] = None,
+    grade: Annotated[int | None, Query(ge=1, le=50)] = None,
+    changed_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+) -> dict[str, Any]:
+    """The latest finished run's scores (or the latest run for ``as_of``), optionally one
+    grade, or only customers whose grade changed since the run before."""
+    runs, scores = tables.rescore_runs, tables.customer_scores
+    query = select(runs.c.run_id, runs.c.as_of).where(runs.c.status == "done")
+    if as_of is not None:
+        query = query.where(runs.c.as_of == as_of)
+    with state.engine.connect() as connection:
+        found = connection.execute(query.order_by(runs.c.started_at.desc())).all()
+        if not found:
+            raise NotFound("no finished rescoring run" + (f" as of {as_of}" if as_of else ""))
+        run_id = found[0].run_id
+        earlier = connection.execute(
+            select(runs.c.run_id)
+            .where(and_(runs.c.status == "done", runs.c.run_id != run_id))
+            .where(
+                runs.c.started_at
+                < select(runs.c.started_at).where(runs.c.run_id == run_id).scalar_subquery()
+            )
+            .order_by(runs.c.started_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        rows = connection.execute(
+            select(scores).where(scores.c.run_id == run_id).order_by(scores.c.customer_id)
+        ).all()
+        before: dict[str, int | None] = {}
+        if earlier is not None:
+            before = dict(
+                connection.execute(
+                    select(scores.c.customer_id, scores.c.risk_grade).where(
+                        scores.c.run_id == earlier
+                    )
+                ).all()
+            )
+    out = []
+    for row in rows:
+        m = dict(row._mapping)
+        if grade is not None and m["risk_grade"] != grade:
+            continue
+        previous = before.get(m["customer_id"])
+        if changed_only and (earlier is None or previous == m["risk_grade"]):
+            continue
+        m["previous_risk_grade"] = previous
+        m["as_of"] = m["as_of"].isoformat()
+        m["reasons"] = json.loads(m["reasons"] or "[]")
+        m["early_warnings"] = json.loads(m["early_warnings"] or "[]")
+        out.append(m)
+    return {
+        "run_id": run_id,
+        "previous_run_id": earlier,
+        "as_of": found[0].as_of.isoformat(),
+        "count": len(out),
+        "scores": out[:limit],
+    }

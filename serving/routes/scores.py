@@ -1,0 +1,116 @@
+"""Scores of existing customers and applicants, and stored decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header
+
+from models.scoring import score_applicant, score_customers
+from serving.audit import get_decision
+from serving.auth import Caller
+from serving.decide import customer_ledger, decide, scoring_date
+from serving.deps import OFFICERS, StateDep, require
+from serving.errors import NotFound, Unavailable
+from serving.schemas import OnboardingRequest, ScoreRequest
+
+router = APIRouter(prefix="/v1", tags=["scores"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+Officer = Annotated[Caller, Depends(require(*OFFICERS))]
+
+
+@router.post("/scores")
+def score(
+    body: ScoreRequest, state: StateDep, caller: Officer, idempotency_key: IdempotencyKey = None
+) -> dict[str, Any]:
+    """Score an existing customer: default and late-payment probability, grade, reasons,
+    aging, overdue risk, early warnings, recommended limit and action."""
+    as_of = scoring_date(body.as_of)
+    inputs = {"customer_id": body.customer_id, "as_of": as_of.isoformat()}
+
+    def compute() -> tuple[dict[str, Any], dict[str, Any]]:
+        champions = state.store.current
+        if not champions.loaded:
+            raise Unavailable("no champion model is loaded; run `arscore train` and reload")
+        ledger = customer_ledger(state, body.customer_id)
+        models = champions.scoring()
+        result = score_customers(
+            ledger,
+            as_of,
+            models,
+            state.scoring_policy,
+            customer_ids=[body.customer_id],
+            top_n=state.config.reason_count,
+            texts=state.texts,
+            currency=state.currency,
+        )[0]
+        return result.to_dict(), dict(models.versions)
+
+    return decide(
+        state, caller, "POST /v1/scores", body.customer_id, inputs, idempotency_key, compute
+    )
+
+
+@router.post("/onboarding/scores")
+def onboarding_score(
+    body: OnboardingRequest,
+    state: StateDep,
+    caller: Officer,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Score an applicant from its profile with the onboarding model."""
+    as_of = scoring_date(body.as_of)
+    profile = body.model_dump(exclude={"as_of"})
+    inputs = {**profile, "as_of": as_of.isoformat()}
+
+    def compute() -> tuple[dict[str, Any], dict[str, Any]]:
+        champions = state.store.current
+        model = champions.loaded.get("onboarding_pd")
+        if model is None:
+            reason = champions.scoring().reason_missing("onboarding_pd")
+            raise Unavailable(f"no onboarding model is available: {reason}")
+        result = score_applicant(
+            profile,
+            as_of,
+            model.bundle,
+            state.scoring_policy,
+            top_n=state.config.reason_count,
+            texts=state.texts,
+            currency=state.currency,
+        )
+        versions = {model.name: model.version}
+        outputs = {
+            **result.to_dict(),
+            "requested_limit": body.requested_limit,
+            "payment_terms_days": body.payment_terms_days,
+            "model_versions": versions,
+        }
+        return outputs, versions
+
+    return decide(
+        state, caller, "POST /v1/onboarding/scores", None, inputs, idempotency_key, compute
+    )
+
+
+@router.get("/decisions/{decision_id}")
+def decision(decision_id: str, state: StateDep, caller: Officer) -> dict[str, Any]:
+    """A stored decision with who made it, when, under which models and policy."""
+    if len(decision_id) > 36:
+        raise NotFound(f"no decision with id {decision_id!r}")
+    with state.engine.connect() as connection:
+        found = get_decision(connection, decision_id)
+    if found is None:
+        raise NotFound(f"no decision with id {decision_id!r}")
+    return {
+        "decision_id": found.decision_id,
+        "created_at": found.created_at.isoformat(),
+        "caller_name": found.caller_name,
+        "caller_role": found.caller_role,
+        "endpoint": found.endpoint,
+        "customer_id": found.customer_id,
+        "model_versions": found.model_versions,
+        "policy_version": found.policy_version,
+        "input_fingerprint": found.input_fingerprint,
+        "inputs": found.inputs,
+        "outputs": found.outputs,
+    }

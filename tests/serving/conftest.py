@@ -1,0 +1,148 @@
+"""One trained service for the whole session: a synthetic ledger in SQLite, its models in an
+MLflow registry, API tokens for each role and a real uvicorn server on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from arscore.policy import Policy
+from ledger.frames import Ledger
+from ledger.storage import make_engine, upgrade, write_ledger
+from ledger.synth import generate
+from ledger.synth_config import SynthConfig
+from serving.app import create_app
+from serving.auth import create_token
+from serving.config import ServingConfig
+from serving.model_store import ModelStore
+from serving.state import ServiceState
+from training.pipeline import train_ledger_models
+
+AS_OF = "2026-10-31"
+
+
+@dataclass(frozen=True)
+class Trained:
+    home: Path
+    database_url: str
+    tracking_uri: str
+    ledger: Ledger
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    tokens: dict[str, str]
+    state: ServiceState
+
+    def client(self, role: str | None = None, token: str | None = None) -> httpx.Client:
+        headers = {}
+        if role is not None or token is not None:
+            headers["Authorization"] = f"Bearer {token or self.tokens[role]}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+def _policy() -> Policy:
+    # Small books: fewer trees and a lower event floor keep the session quick and let the
+    # onboarding model train on a 900-customer ledger.
+    return Policy.model_validate(
+        {"training": {"min_positives": 5, "lightgbm": {"max_boost_rounds": 40}}}
+    )
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    home = tmp_path_factory.mktemp("service")
+    ledger = generate(SynthConfig(customers=900, months=36, seed=5)).ledger
+    database_url = f"sqlite:///{(home / 'arscore.db').as_posix()}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    write_ledger(engine, ledger)
+    engine.dispose()
+    policy = _policy()
+    tracking_uri = f"sqlite:///{(home / 'mlflow.db').as_posix()}"
+    train_ledger_models(
+        ledger,
+        rules=policy,
+        training=policy.training,
+        scale=policy.master_scale,
+        tracking_uri=tracking_uri,
+        promote=True,
+        tasks=("default_pd", "late_payment", "onboarding_pd"),
+    )
+    return Trained(home, database_url, tracking_uri, ledger, policy)
+
+
+def make_state(trained: Trained, database_url: str | None = None) -> ServiceState:
+    engine = make_engine(database_url or trained.database_url)
+    upgrade(engine)
+    config = ServingConfig(max_body_bytes=20_000, max_batch_rows=200)
+    return ServiceState(
+        engine=engine,
+        config=config,
+        policy=trained.policy,
+        policy_version=trained.policy.version,
+        store=ModelStore(config, trained.tracking_uri),
+    )
+
+
+def make_tokens(state: ServiceState) -> dict[str, str]:
+    suffix = uuid.uuid4().hex[:8]
+    with state.engine.begin() as connection:
+        return {
+            role: create_token(connection, f"{role}-{suffix}", role)
+            for role in ("credit_officer", "sales", "risk_admin")
+        }
+
+
+def copy_database(trained: Trained, tmp_path: Path) -> str:
+    """A private copy of the service database, for tests that break it."""
+    target = tmp_path / "copy.db"
+    shutil.copy(trained.home / "arscore.db", target)
+    return f"sqlite:///{target.as_posix()}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(trained: Trained) -> Iterator[Server]:
+    state = make_state(trained)
+    tokens = make_tokens(state)
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(state), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield Server(f"http://127.0.0.1:{port}", tokens, state)
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def private_service(trained: Trained, tmp_path: Path) -> tuple[ServiceState, dict[str, str]]:
+    """A service state on a private copy of the database (models not yet loaded) and tokens,
+    for tests that break the database or the registry."""
+    state = make_state(trained, copy_database(trained, tmp_path))
+    return state, make_tokens(state)

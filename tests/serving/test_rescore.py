@@ -1,0 +1,91 @@
+"""Rescoring: the CLI and the job endpoints store every customer's score, equal to the API's."""
+
+from __future__ import annotations
+
+import csv
+import time
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from arscore.cli import app as cli
+from ledger import tables
+from serving.app import create_app
+
+AS_OF = "2026-10-31"
+
+
+def test_rescore_command_stores_runs_writes_csvs_and_shows_migration(
+    private_service, trained, tmp_path, monkeypatch
+) -> None:
+    state, _ = private_service
+    monkeypatch.setenv("ARSCORE_HOME", str(tmp_path))
+    monkeypatch.setenv("ARSCORE_DATABASE_URL", str(state.engine.url))
+    monkeypatch.setenv("ARSCORE_MLFLOW_TRACKING_URI", trained.tracking_uri)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["rescore", "--as-of", "2026-09-30"])
+    assert first.exit_code == 0, first.output
+    assert "No previous run" in first.output
+    second = runner.invoke(cli, ["rescore", "--as-of", AS_OF, "--out", str(tmp_path / "out")])
+    assert second.exit_code == 0, second.output
+    assert "Grade migration" in second.output
+    assert "Recommended limits total" in second.output
+    with (tmp_path / "out" / "customers.csv").open() as f:
+        customers = list(csv.DictReader(f))
+    assert len(customers) == len(trained.ledger.customers)
+    assert {"customer_id", "default_probability", "risk_grade", "top_reasons"} <= set(customers[0])
+    with (tmp_path / "out" / "open_invoices.csv").open() as f:
+        invoices = list(csv.DictReader(f))
+    assert invoices
+    assert {"invoice_id", "amount_open", "collection_step"} <= set(invoices[0])
+    losses = [float(r["expected_loss"] or 0) for r in invoices]
+    assert losses == sorted(losses, reverse=True)
+    bad = runner.invoke(cli, ["rescore", "--as-of", "31/10/2026"])
+    assert bad.exit_code == 2
+    assert "--as-of" in bad.output
+
+
+def test_rescore_job_results_equal_the_api_scores(private_service, trained) -> None:
+    state, tokens = private_service
+    admin = {"Authorization": f"Bearer {tokens['risk_admin']}"}
+    with TestClient(create_app(state)) as client:
+        started = client.post("/v1/portfolio/rescore", json={"as_of": AS_OF}, headers=admin)
+        assert started.status_code == 202
+        job = started.json()["job_id"]
+        deadline = time.monotonic() + 120
+        while True:
+            status = client.get(f"/v1/portfolio/rescore/{job}", headers=admin).json()
+            if status["status"] in ("done", "failed") or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert status["status"] == "done", status
+        assert status["done"] == status["total"] == len(trained.ledger.customers)
+        listing = client.get("/v1/portfolio/scores", params={"as_of": AS_OF}, headers=admin)
+        assert listing.status_code == 200
+        stored = {r["customer_id"]: r for r in listing.json()["scores"]}
+        for customer_id in sorted(stored)[::120]:
+            api = client.post(
+                "/v1/scores", json={"customer_id": customer_id, "as_of": AS_OF}, headers=admin
+            ).json()
+            row = stored[customer_id]
+            assert row["default_probability"] == api["default_probability"]
+            assert row["late_payment_probability"] == api["late_payment_probability"]
+            assert row["risk_grade"] == api["risk_grade"]
+            assert row["recommended_credit_limit"] == api["recommended_credit_limit"]["amount"]
+            assert row["reasons"] == api["reasons"][:3]
+        one_grade = client.get("/v1/portfolio/scores", params={"grade": 3}, headers=admin).json()
+        assert all(r["risk_grade"] == 3 for r in one_grade["scores"])
+        sales = {"Authorization": f"Bearer {tokens['sales']}"}
+        assert client.post("/v1/portfolio/rescore", json={}, headers=sales).status_code == 403
+        assert client.get(f"/v1/portfolio/rescore/{job}", headers=sales).status_code == 403
+        assert client.get("/v1/portfolio/scores", headers=sales).status_code == 403
+        unknown = client.get("/v1/portfolio/rescore/nope", headers=admin)
+        assert unknown.status_code == 404
+        bad = client.post("/v1/portfolio/rescore", json={"as_of": "later"}, headers=admin)
+        assert bad.status_code == 422
+    with state.engine.connect() as connection:
+        run = connection.execute(
+            select(tables.rescore_runs).where(tables.rescore_runs.c.run_id == job)
+        ).one()
+    assert "arscore-default-pd" in run.model_versions

@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## Install, then run the main job on the embedded synthetic ledger.
+## Install, run the main job on the embedded synthetic ledger (generate, load, summarise,
+## train), then start the scoring service with demo tokens (Ctrl-C stops it).
 demo: setup
 	$(BIN)/arscore demo
+	$(BIN)/arscore serve --demo
 
 ## Install, then run every check CI runs: lint, import contracts, tests (incl. notebooks).
 test: setup

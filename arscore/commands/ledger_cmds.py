@@ -178,8 +178,9 @@ def demo(
     customers: Annotated[int, typer.Option(min=1, help="Customers in the demo ledger")] = 5000,
     months: Annotated[int, typer.Option(min=1, help="Months of history")] = 36,
     seed: Annotated[int, typer.Option(help="Random seed")] = 42,
+    train: Annotated[bool, typer.Option(help="Also train and register the models")] = True,
 ) -> None:
-    """Main job on the embedded default: synthetic ledger → database → summary."""
+    """Main job on the embedded default: synthetic ledger → database → summary → models."""
     from ledger.ingest import IngestSources
     from ledger.ingest import ingest as run_ingest
     from ledger.synth import SynthConfig, generate, write
@@ -209,7 +210,15 @@ def demo(
     console.rule("3. Ledger summary")
     from ledger.storage import load_ledger
 
-    print_summary(load_ledger(engine), result.as_of, settings.currency)
+    ledger = load_ledger(engine)
+    print_summary(ledger, result.as_of, settings.currency)
+    if not train:
+        return
+    console.rule("4. Models")
+    from arscore.commands.modelling import print_outcomes, run_training
+
+    print_outcomes(run_training(settings, ledger, late_after_days=None, promote=False, tasks=None))
+    console.print("Next: [bold]arscore serve --demo[/] starts the scoring service on this ledger.")
 
 
 def register(app: typer.Typer) -> None:

@@ -72,7 +72,7 @@ def test_ingest_needs_a_source(home: Path) -> None:
 
 
 def test_demo_generates_loads_and_summarises(home: Path) -> None:
-    result = runner.invoke(app, ["demo", "--customers", "120", "--months", "12"])
+    result = runner.invoke(app, ["demo", "--customers", "120", "--months", "12", "--no-train"])
     assert result.exit_code == 0, result.output
     assert "Ledger summary" in result.output
     assert counts(home)["customers"] == 120

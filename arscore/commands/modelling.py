@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,6 +12,10 @@ from rich.table import Table
 from arscore.policy import Policy, PolicyError, load_policy
 from arscore.runtime import console, fail, load_settings, open_database
 from arscore.settings import Settings
+
+if TYPE_CHECKING:
+    from ledger.frames import Ledger
+    from training.pipeline import TaskOutcome
 
 train_app = typer.Typer(
     help="Train models: from the ledger (default), or onboarding PD from your own table.",
@@ -51,27 +55,44 @@ def train(
     if ctx.invoked_subcommand is not None:
         return
     from ledger.storage import load_ledger
-    from training.pipeline import TASKS, NothingTrainedError, train_ledger_models
+    from training.pipeline import TASKS
 
     tasks = tuple(task) if task else TASKS
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise fail(f"unknown task(s) {unknown}; choose from {', '.join(TASKS)}", code=2)
     settings = load_settings()
-    policy = _policy(settings)
     engine = open_database(settings)
     started = time.perf_counter()
-    with console.status("Reading the ledger…") as status:
+    with console.status("Reading the ledger…"):
         ledger = load_ledger(engine)
-        if ledger.invoices.empty:
-            raise fail("the ledger database has no invoices: run `arscore ingest` first")
+    outcomes = run_training(settings, ledger, late_after_days, promote, tasks)
+    print_outcomes(outcomes)
+    console.print(f"Done in {time.perf_counter() - started:.0f} s. MLflow: {_tracking(settings)}")
+
+
+def run_training(
+    settings: Settings,
+    ledger: Ledger,
+    late_after_days: int | None,
+    promote: bool,
+    tasks: tuple[str, ...] | None,
+) -> list[TaskOutcome]:
+    """Train the ledger's models with progress on the console; exit clearly if nothing can be
+    trained."""
+    from training.pipeline import TASKS, NothingTrainedError, train_ledger_models
+
+    policy = _policy(settings)
+    if ledger.invoices.empty:
+        raise fail("the ledger database has no invoices: run `arscore ingest` first")
+    with console.status("Training…") as status:
 
         def progress(message: str) -> None:
             status.update(message[0].upper() + message[1:] + "…")
             console.log(message)
 
         try:
-            outcomes = train_ledger_models(
+            return train_ledger_models(
                 ledger,
                 rules=policy,
                 training=policy.training,
@@ -79,16 +100,14 @@ def train(
                 tracking_uri=_tracking(settings),
                 late_after_days=late_after_days,
                 promote=promote,
-                tasks=tasks,
+                tasks=tasks or TASKS,
                 progress=progress,
             )
         except NothingTrainedError as exc:
             raise fail(str(exc)) from exc
-    _print_outcomes(outcomes)
-    console.print(f"Done in {time.perf_counter() - started:.0f} s. MLflow: {_tracking(settings)}")
 
 
-def _print_outcomes(outcomes) -> None:
+def print_outcomes(outcomes: list[TaskOutcome]) -> None:
     table = Table(title="Models (out-of-time test window)")
     for column in ("task", "rows", "LightGBM", "scorecard", "registered", "champion"):
         table.add_column(column, overflow="fold")
@@ -159,13 +178,17 @@ def models() -> None:
 
     settings = load_settings()
     table = Table(title="Registered models")
-    for column in ("model", "version", "aliases", "metric", "split", "created"):
-        table.add_column(column)
+    table.add_column("model", no_wrap=True)
+    table.add_column("version", justify="right")
+    table.add_column("aliases", no_wrap=True)
+    table.add_column("metric", no_wrap=True)
+    table.add_column("created", no_wrap=True)
+    table.add_column("split", overflow="fold")
     for name in REGISTERED_MODELS.values():
         try:
             versions = list_versions(name, _tracking(settings))
         except RegistryError:
-            table.add_row(name, "—", "", "not trained yet", "", "")
+            table.add_row(name, "—", "", "not trained", "", "")
             continue
         for v in versions:
             metric = "" if v.metric is None else f"{v.metric} {v.metric_value:.4f}"
@@ -174,8 +197,8 @@ def models() -> None:
                 str(v.version),
                 ", ".join(v.aliases),
                 metric,
+                v.created.strftime("%Y-%m-%d"),
                 v.split or "",
-                v.created.strftime("%Y-%m-%d %H:%M"),
             )
     console.print(table)
 

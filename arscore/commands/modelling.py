@@ -108,29 +108,36 @@ def run_training(
 
 
 def print_outcomes(outcomes: list[TaskOutcome]) -> None:
+    """One line per task (LightGBM beside the scorecard on the test window), then the
+    registry decisions and skip reasons in full sentences."""
     table = Table(title="Models (out-of-time test window)")
-    for column in ("task", "rows", "LightGBM", "scorecard", "registered", "champion"):
-        table.add_column(column, overflow="fold")
+    table.add_column("task", no_wrap=True)
+    table.add_column("sample", overflow="fold")
+    table.add_column("LightGBM", no_wrap=True)
+    table.add_column("scorecard", no_wrap=True)
+    table.add_column("version", no_wrap=True)
+    notes: list[str] = []
     for o in outcomes:
+        sample = o.sample.split(": ", 1)[-1]
         if o.status == "skipped":
-            table.add_row(o.task, o.sample, "[yellow]skipped[/]", o.reason, "", "")
+            table.add_row(o.task, sample, "[yellow]skipped[/]", "", "")
+            notes.append(f"[yellow]{o.task} skipped:[/] {o.reason}")
             continue
         if "auc" in o.metrics:
-            ours = f"AUC {o.metrics['auc']:.3f}\nBrier {o.metrics['brier']:.4f}"
+            ours = f"AUC {o.metrics['auc']:.3f}"
             theirs = f"AUC {o.baseline_metrics.get('auc', float('nan')):.3f}"
         else:
-            ours = f"MAE {o.metrics['mae']:.2f} days"
-            theirs = f"MAE {o.baseline_metrics.get('mae', float('nan')):.2f} days"
-        registered = "" if o.version is None else f"{o.registered_name} v{o.version}"
-        table.add_row(
-            o.task,
-            o.sample,
-            ours,
-            theirs,
-            registered,
-            ("yes: " if o.champion else "no: ") + o.decision,
-        )
+            ours = f"MAE {o.metrics['mae']:.2f} d"
+            theirs = f"MAE {o.baseline_metrics.get('mae', float('nan')):.2f} d"
+        version = "" if o.version is None else f"v{o.version}" + (" ★" if o.champion else "")
+        table.add_row(o.task, sample, ours, theirs, version)
+        if o.version is not None:
+            verdict = "champion" if o.champion else "not champion"
+            notes.append(f"{o.registered_name} v{o.version}: {verdict} — {o.decision}")
     console.print(table)
+    for note in notes:
+        console.print(note)
+    console.print("★ = champion (the version the service loads)")
 
 
 @train_app.command("onboarding")

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 # This file's folder must not shadow the top-level ``models`` package.
@@ -41,10 +42,12 @@ from models.reasons import texts_from_registry  # noqa: E402
 from models.scoring import ScoringPolicy, score_customers  # noqa: E402
 from serving.auth import create_token  # noqa: E402
 from serving.config import ServingConfig  # noqa: E402
+from serving.limit_check import check_position, read_position  # noqa: E402
 from serving.model_store import ModelStore  # noqa: E402
 from serving.rescore import rescore  # noqa: E402
 
 AS_OF = "2026-10-31"
+REFER_DAYS = ServingConfig().refer_days_overdue
 LUA = """
 local ids = {%s}
 local i = 0
@@ -78,7 +81,7 @@ def prepare(home: Path, customers: int, reuse: bool) -> tuple[str, str, Policy]:
         scale=policy.master_scale,
         tracking_uri=tracking_uri,
         promote=True,
-        tasks=("default_pd", "late_payment"),
+        tasks=("default_pd", "late_payment", "days_late"),
     )
     return database_url, tracking_uri, policy
 
@@ -165,6 +168,21 @@ def in_process(database_url: str, tracking_uri: str, policy: Policy, ids: list[s
     return statistics.median(timings[len(ids) :])
 
 
+def limit_in_process(database_url: str, policy: Policy, ids: list[str]) -> float:
+    """Median ms of one limit check without HTTP or audit record: the one-query position and
+    the rules."""
+    engine = make_engine(database_url)
+    day = date.fromisoformat(AS_OF)
+    timings = []
+    with engine.connect() as connection:
+        for customer_id in ids * 2:
+            started = time.perf_counter()
+            position = read_position(connection, customer_id, day, policy, REFER_DAYS)
+            check_position(position, customer_id, 1000.0, day, policy)
+            timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings[len(ids) :])
+
+
 def rescoring(tracking_uri: str, policy: Policy, customers: int, home: Path) -> float:
     """Customers/s of the rescoring code (explanations included, results stored)."""
     print(f"generating {customers:,} customers for rescoring …", flush=True)
@@ -207,6 +225,8 @@ def main() -> None:
     cost = in_process(database_url, tracking_uri, policy, sample)
     print(f"in-process score (ledger read + features + predict + explain): p50 {cost:.1f} ms")
     print(f"  -> two cores allow about {2000 / cost:,.0f} scores/s in-process")
+    limit_cost = limit_in_process(database_url, policy, sample)
+    print(f"in-process limit check (one query + rules, no audit): p50 {limit_cost:.2f} ms")
     server = start_server(home, database_url, tracking_uri, args.port)
     url = f"http://127.0.0.1:{args.port}"
     try:

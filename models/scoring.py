@@ -37,9 +37,6 @@ DEFAULT_PD = "default_pd"
 LATE_PAYMENT = "late_payment"
 DAYS_LATE = "days_late"
 MODEL_TASKS: tuple[str, ...] = (DEFAULT_PD, LATE_PAYMENT, DAYS_LATE)
-NOT_REGISTERED = (
-    "the days-late model is trained but not yet registered, so no champion can be served"
-)
 
 
 class UnknownCustomerError(KeyError):
@@ -66,8 +63,6 @@ class ScoringModels:
     unavailable: Mapping[str, str] = field(default_factory=dict)
 
     def reason_missing(self, task: str) -> str:
-        if task == DAYS_LATE and task not in self.unavailable:
-            return NOT_REGISTERED
         return self.unavailable.get(task, f"no {task} model is loaded")
 
 

@@ -12,11 +12,13 @@ CHAMPION_ALIAS: Final = "champion"
 
 DEFAULT_PD: Final = "arscore-default-pd"
 LATE_PAYMENT: Final = "arscore-late-payment"
+DAYS_LATE: Final = "arscore-days-late"
 ONBOARDING_PD: Final = "arscore-onboarding-pd"
 
 REGISTERED_MODELS: Final[dict[str, str]] = {
     "default_pd": DEFAULT_PD,
     "late_payment": LATE_PAYMENT,
+    "days_late": DAYS_LATE,
     "onboarding_pd": ONBOARDING_PD,
 }
 

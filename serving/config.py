@@ -14,6 +14,7 @@ class ServingConfig(BaseModel):
     max_batch_rows: int = Field(10_000, ge=1, description="Most rows in one bulk upsert (413)")
     default_pd_model: str = "arscore-default-pd"
     late_payment_model: str = "arscore-late-payment"
+    days_late_model: str = "arscore-days-late"
     onboarding_model: str = "arscore-onboarding-pd"
     model_alias: str = "champion"
     refer_days_overdue: int = Field(

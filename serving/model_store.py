@@ -16,7 +16,7 @@ from typing import Any
 
 from models.bundle import ModelBundle
 from models.pyfunc import load_bundle
-from models.scoring import DEFAULT_PD, LATE_PAYMENT, ScoringModels
+from models.scoring import DAYS_LATE, DEFAULT_PD, LATE_PAYMENT, ScoringModels
 from serving.config import ServingConfig
 
 ONBOARDING_PD = "onboarding_pd"
@@ -58,6 +58,7 @@ class Champions:
         return ScoringModels(
             default_pd=self.bundle(DEFAULT_PD),
             late_payment=self.bundle(LATE_PAYMENT),
+            days_late=self.bundle(DAYS_LATE),
             versions=self.versions(),
             unavailable={t: r for t, r in unavailable.items() if t not in self.loaded},
         )
@@ -67,6 +68,7 @@ def registered_names(config: ServingConfig) -> dict[str, str]:
     return {
         DEFAULT_PD: config.default_pd_model,
         LATE_PAYMENT: config.late_payment_model,
+        DAYS_LATE: config.days_late_model,
         ONBOARDING_PD: config.onboarding_model,
     }
 

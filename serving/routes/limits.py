@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path
 from sqlalchemy import Connection, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import tables
 from serving.auth import Caller
 from serving.decide import customer_ledger, decide, today
 from serving.deps import ANY_ROLE, OFFICERS, StateDep, require
-from serving.limit_check import check_limit
+from serving.errors import NotFound, Unavailable
+from serving.limit_check import check_position, read_position
 from serving.schemas import CreditLimitRequest, LimitCheckRequest
 
 router = APIRouter(prefix="/v1", tags=["credit limits"])
@@ -32,15 +34,17 @@ def limit_check(
     inputs = {"customer_id": body.customer_id, "amount": body.amount, "as_of": day.isoformat()}
 
     def compute() -> tuple[dict[str, Any], dict[str, Any]]:
-        ledger = customer_ledger(state, body.customer_id)
-        outputs = check_limit(
-            ledger,
-            body.customer_id,
-            body.amount,
-            day,
-            state.policy,
-            state.config.refer_days_overdue,
-        )
+        refer_days = state.config.refer_days_overdue
+        try:
+            with state.engine.connect() as connection:
+                position = read_position(
+                    connection, body.customer_id, day, state.policy, refer_days
+                )
+        except SQLAlchemyError as exc:
+            raise Unavailable("the ledger database cannot be read right now") from exc
+        if position is None:
+            raise NotFound(f"no customer with customer_id {body.customer_id!r}")
+        outputs = check_position(position, body.customer_id, body.amount, day, state.policy)
         return outputs, {}
 
     return decide(

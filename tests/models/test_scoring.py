@@ -14,7 +14,6 @@ from ledger.frames import Ledger
 from ledger.synth import generate
 from ledger.synth_config import SynthConfig
 from models.scoring import (
-    NOT_REGISTERED,
     ScoringModels,
     ScoringPolicy,
     UnknownCustomerError,
@@ -40,13 +39,14 @@ def book() -> tuple[Ledger, ScoringModels, ScoringPolicy]:
         training=policy.training,
         scale=policy.master_scale,
         tracking_uri=None,
-        tasks=("default_pd", "late_payment", "onboarding_pd"),
+        tasks=("default_pd", "late_payment", "days_late", "onboarding_pd"),
     )
     bundles = {o.task: o.fit.bundle for o in outcomes if o.fit is not None}
     models = ScoringModels(
         default_pd=bundles["default_pd"],
         late_payment=bundles["late_payment"],
-        versions={"arscore-default-pd": "1", "arscore-late-payment": "1"},
+        days_late=bundles["days_late"],
+        versions={"arscore-default-pd": "1", "arscore-late-payment": "1", "arscore-days-late": "1"},
         unavailable={},
     )
     scoring = ScoringPolicy.from_policy(policy)
@@ -72,8 +72,8 @@ def test_score_fills_every_field_with_a_model(book) -> None:
     assert result.recommended_credit_limit["basis"]
     assert result.reasons
     assert all(r["text"] for r in result.reasons)
-    assert result.expected_days_late is None
-    assert result.unavailable == {"expected_days_late": NOT_REGISTERED}
+    assert math.isfinite(result.expected_days_late)
+    assert result.unavailable == {}
     assert set(result.aging["buckets"]) == set(policy.rules.aging.labels)
 
 
@@ -123,7 +123,26 @@ def test_open_invoices_carry_late_payment_probability(book) -> None:
     view = score_open_invoices(ledger, AS_OF, models, policy, customer_ids=[customer_id])
     assert (view["customer_id"] == customer_id).all()
     assert view["late_payment_probability"].between(0, 1).all()
-    assert view["expected_payment_date"].isna().all()  # no days-late model yet
+    assert view["expected_days_late"].notna().all()
+    expected_delay = (view["expected_payment_date"] - view["due_date"]).dt.days
+    assert (expected_delay == view["expected_days_late"].clip(lower=0).round()).all()
+
+
+def test_missing_days_late_model_is_named_and_leaves_the_rest(book) -> None:
+    ledger, models, policy, _ = book
+    reason = "no model is registered as arscore-days-late@champion"
+    partial = ScoringModels(
+        default_pd=models.default_pd,
+        late_payment=models.late_payment,
+        unavailable={"days_late": reason},
+    )
+    result = score_customers(ledger, AS_OF, partial, policy)[0]
+    assert result.expected_days_late is None
+    assert result.unavailable == {"expected_days_late": reason}
+    assert result.late_payment_probability is not None
+    customer_id = ledger.invoices["customer_id"].iloc[-1]
+    view = score_open_invoices(ledger, AS_OF, partial, policy, customer_ids=[customer_id])
+    assert view["expected_payment_date"].isna().all()
 
 
 def test_applicant_limit_never_exceeds_the_request(book) -> None:

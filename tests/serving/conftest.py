@@ -79,7 +79,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
         scale=policy.master_scale,
         tracking_uri=tracking_uri,
         promote=True,
-        tasks=("default_pd", "late_payment", "onboarding_pd"),
+        tasks=("default_pd", "late_payment", "days_late", "onboarding_pd"),
     )
     return Trained(home, database_url, tracking_uri, ledger, policy)
 

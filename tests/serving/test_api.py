@@ -122,6 +122,8 @@ def test_score_returns_the_decision_and_records_it(server, trained) -> None:
     ):
         assert field in body
     assert body["recommended_credit_limit"]["currency"] == "EUR"
+    assert isinstance(body["expected_days_late"], float)
+    assert "arscore-days-late" in body["model_versions"]
     assert {"feature", "value", "contribution", "direction", "text"} <= set(body["reasons"][0])
     rows = _decision_rows(server, body["decision_id"])
     assert len(rows) == 1
@@ -326,8 +328,9 @@ def test_invoices_view_lists_open_invoices_with_late_payment_probability(server,
     for invoice in body["invoices"]:
         assert 0 <= invoice["late_payment_probability"] <= 1
         assert invoice["collection_step"]
-        assert invoice["expected_days_late"] is None
-    assert "days_late" in body["unavailable"]
+        assert invoice["expected_days_late"] is not None
+        assert invoice["expected_payment_date"] >= invoice["due_date"]
+    assert body["unavailable"] == {}
 
 
 def test_models_lists_versions_and_metrics(server) -> None:
@@ -336,6 +339,7 @@ def test_models_lists_versions_and_metrics(server) -> None:
     names = {m["name"]: m for m in body["models"]}
     assert names["arscore-default-pd"]["version"] == "1"
     assert "auc" in names["arscore-default-pd"]["metrics"]
+    assert "mae" in names["arscore-days-late"]["metrics"]
 
 
 def test_reload_with_unchanged_champions_keeps_them(server) -> None:

@@ -26,6 +26,7 @@ from features.ledger_arrays import LedgerArrays, from_day, to_day
 from features.policy import RulesPolicy
 from features.registry import INVOICE_FEATURES
 from ledger.frames import Ledger
+from ledger.schema import PROFILE_COLUMNS
 from models.bundle import ModelBundle
 from models.errors import InvalidInputError
 from models.limits import Financials, LimitRecommendation, recommend_limit
@@ -505,17 +506,7 @@ def applicant_ledger(profile: Mapping[str, Any], as_of: dt.date, currency: str) 
         "credit_limit": None,
         "currency": currency,
     }
-    for column in (
-        "years_in_business",
-        "annual_revenue",
-        "employees",
-        "total_assets",
-        "total_liabilities",
-        "current_assets",
-        "current_liabilities",
-        "net_income",
-        "bureau_score",
-    ):
+    for column in PROFILE_COLUMNS:
         row[column] = profile.get(column)
     return Ledger.from_frames(customers=pd.DataFrame([row]))
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from serving.auth import Caller, Role, authenticate
@@ -19,6 +20,11 @@ def get_state(request: Request) -> ServiceState:
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
+
+# Request parameters shared by several routes, bounded once here.
+CustomerPath = Annotated[str, Path(min_length=1, max_length=64)]
+AsOfQuery = Annotated[dt.date | None, Query(description="Date of the aging; today if omitted")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 def _caller(

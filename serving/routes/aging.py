@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends
 
 from features.aging import age_ledger
 from ledger.storage import load_ledger
 from models.scoring import _json_ready, score_open_invoices
 from serving.auth import Caller
 from serving.decide import customer_ledger, scoring_date
-from serving.deps import ANY_ROLE, OFFICERS, StateDep, require
+from serving.deps import ANY_ROLE, OFFICERS, AsOfQuery, CustomerPath, StateDep, require
 
 router = APIRouter(prefix="/v1", tags=["aging"])
-CustomerPath = Annotated[str, Path(min_length=1, max_length=64)]
-AsOfQuery = Annotated[dt.date | None, Query(description="Date of the aging; today if omitted")]
 
 
 def _cell(value: Any) -> Any:

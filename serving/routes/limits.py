@@ -5,21 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path
+from fastapi import APIRouter, Depends
 from sqlalchemy import Connection, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import tables
 from serving.auth import Caller
 from serving.decide import customer_ledger, decide, today
-from serving.deps import ANY_ROLE, OFFICERS, StateDep, require
+from serving.deps import ANY_ROLE, OFFICERS, CustomerPath, IdempotencyKey, StateDep, require
 from serving.errors import NotFound, Unavailable
 from serving.limit_check import check_position, read_position
 from serving.schemas import CreditLimitRequest, LimitCheckRequest
 
 router = APIRouter(prefix="/v1", tags=["credit limits"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-CustomerPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.post("/limit-checks")

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 
 from models.scoring import score_applicant, score_customers
 from serving.audit import get_decision
 from serving.auth import Caller
 from serving.decide import customer_ledger, decide, scoring_date
-from serving.deps import OFFICERS, StateDep, require
+from serving.deps import OFFICERS, IdempotencyKey, StateDep, require
 from serving.errors import NotFound, Unavailable
 from serving.schemas import OnboardingRequest, ScoreRequest
 
 router = APIRouter(prefix="/v1", tags=["scores"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 Officer = Annotated[Caller, Depends(require(*OFFICERS))]
 
 

@@ -75,13 +75,23 @@ def age_ledger(
 
 
 def age_arrays(
-    a: LedgerArrays, as_of: AsOf, policy: RulesPolicy = DEFAULT_RULES, include_settled: bool = False
+    a: LedgerArrays,
+    as_of: AsOf,
+    policy: RulesPolicy = DEFAULT_RULES,
+    include_settled: bool = False,
+    *,
+    features: pd.DataFrame | None = None,
 ) -> AgingReport:
-    """:func:`age_ledger` on a prepared ledger."""
+    """:func:`age_ledger` on a prepared ledger. ``features`` are the customer features of
+    ``a`` at ``as_of`` when the caller has already computed them (scoring does), so they are
+    not computed twice."""
     t = to_day(as_of)
     n = a.n_customers
     labels = policy.aging.labels
-    features = customer_features_at(a, t, policy.features)
+    if features is None:
+        features = customer_features_at(a, t, policy.features)
+    elif len(features) != n:
+        raise ValueError(f"features hold {len(features)} customers; the ledger {n}")
 
     known = np.flatnonzero(a.inv_day <= t)
     is_open = a.inv_close[known] > t

@@ -43,6 +43,10 @@ MODEL_FILE = "model.txt"
 CALIBRATOR_FILE = "calibrator.json"
 META_FILE = "bundle.json"
 MANIFEST_FILE = "manifest.json"
+# Below this many rows the booster predicts on one thread: for a single API customer, waking
+# OpenMP threads costs more than the prediction, and two service workers on two cores would
+# fight over them.
+SINGLE_THREAD_ROWS = 2_000
 
 
 def _json_safe(value: Any) -> Any:
@@ -99,11 +103,14 @@ class ModelBundle:
             raise InvalidInputError("model input must be a table (pandas DataFrame)")
         return self.schema.to_matrix(frame)
 
+    def _predict(self, matrix: NDArray[np.float64], **kwargs: Any) -> NDArray[np.float64]:
+        if len(matrix) < SINGLE_THREAD_ROWS:
+            kwargs["num_threads"] = 1
+        return np.asarray(self.booster.predict(matrix, **kwargs), dtype="float64")
+
     def raw_score(self, frame: pd.DataFrame) -> NDArray[np.float64]:
         """The booster's raw output: log-odds for binary tasks, the prediction for regression."""
-        return np.asarray(
-            self.booster.predict(self._matrix(frame), raw_score=True), dtype="float64"
-        )
+        return self._predict(self._matrix(frame), raw_score=True)
 
     def predict_pd(self, frame: pd.DataFrame) -> NDArray[np.float64]:
         """Calibrated probability of default (or of the binary event) of each row."""
@@ -128,7 +135,7 @@ class ModelBundle:
         """Per-row SHAP values from LightGBM's ``pred_contrib`` (exact TreeSHAP, in the raw
         output's unit: log-odds for binary tasks) plus the base value in column ``bias``;
         each row sums to :meth:`raw_score`."""
-        values = np.asarray(self.booster.predict(self._matrix(frame), pred_contrib=True))
+        values = self._predict(self._matrix(frame), pred_contrib=True)
         return pd.DataFrame(values, columns=[*self.schema.names, "bias"], index=frame.index)
 
     def explain(

@@ -300,8 +300,8 @@ def score_customers(
     t = to_day(as_of)
     as_of_date = from_day(t).date()
     rules = policy.rules
-    aging = age_arrays(arrays, from_day(t), rules)
     features = customer_features_at(arrays, t, rules.features)
+    aging = age_arrays(arrays, from_day(t), rules, features=features)
     ids = [str(c) for c in features.index]
     n = len(ids)
     unavailable: dict[str, str] = {}

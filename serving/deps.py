@@ -15,7 +15,12 @@ from serving.state import ServiceState
 _bearer = HTTPBearer(auto_error=False, description="arscore API token: `arscore token create`")
 
 
-def get_state(request: Request) -> ServiceState:
+# The dependencies are ``async def`` on purpose: they do (almost) no I/O, and a plain ``def`` would
+# send each one through the thread pool - several thread hops per request, more than a limit
+# check costs. The token lookup is one indexed read of a small table.
+
+
+async def get_state(request: Request) -> ServiceState:
     return request.app.state.arscore
 
 
@@ -27,7 +32,7 @@ AsOfQuery = Annotated[dt.date | None, Query(description="Date of the aging; toda
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-def _caller(
+async def _caller(
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -49,7 +54,7 @@ def require(*roles: Role) -> Callable[..., Caller]:
     """A dependency admitting only callers with one of ``roles`` (401 unknown, 403 wrong role)."""
     allowed = frozenset(roles)
 
-    def dependency(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+    async def dependency(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
         if caller.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise HTTPException(

@@ -4,7 +4,7 @@ Exposure is open receivables plus open orders as of today; the decision is ``dec
 customer on stop (overdue risk critical), ``refer`` when the order would breach the limit, the
 customer has no approved limit or an invoice is long overdue, else ``approve``.
 
-The service reads a customer's :class:`LimitPosition` with one aggregate SQL query
+The service reads a customer's :class:`LimitPosition` with two indexed reads and a plain loop
 (:func:`read_position`) because loading and aging the whole sub-ledger costs ~15 ms a request;
 :func:`position_from_aging` reads the same figures off a full aging report, and both feed the one
 set of rules in :func:`check_position` (the tests hold the two positions equal).
@@ -13,27 +13,17 @@ set of rules in :func:`check_position` (the tests hold the two positions equal).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Date,
-    and_,
     bindparam,
-    case,
-    exists,
     func,
-    literal,
-    null,
-    or_,
     select,
-    true,
-    union_all,
 )
 
 from features.aging import AgingReport, age_arrays
@@ -111,38 +101,94 @@ def read_position(
     policy: RulesPolicy,
     refer_days_overdue: int,
 ) -> LimitPosition | None:
-    """A customer's limit position as of ``today`` from one aggregate query; None when the
-    customer is unknown. Same conventions as :class:`features.ledger_arrays.LedgerArrays`:
-    a payment counts from ``max(payment_date, invoice_date)``, an invoice's ``paid_date`` is one
-    full payment when it has no payments, an invoice is settled on the day its payments first
-    reach its amount (within the settle tolerance) and closed when settled or written off."""
-    result = connection.execute(
-        _position_query(connection.dialect.name),
-        {
-            "customer_id": customer_id,
-            "today": today,
-            "year_ago": today - dt.timedelta(days=WINDOWS["12m"]),
-            "refer_before": today - dt.timedelta(days=refer_days_overdue),
-            "grace": policy.features.on_time_grace_days,
-        },
+    """A customer's limit position as of ``today``; None when the customer is unknown.
+
+    Two indexed reads - the customer's limit and open orders, then its invoices with their
+    payments - and the aggregation here. Same conventions as
+    :class:`features.ledger_arrays.LedgerArrays`: a payment counts from
+    ``max(payment_date, invoice_date)``, an invoice's ``paid_date`` is one full payment when it
+    has no payments, an invoice is settled on the day its payments first reach its amount
+    (within the settle tolerance) and closed when settled or written off."""
+    header = connection.execute(
+        _HEADER_QUERY, {"customer_id": customer_id, "today": today}
     ).one_or_none()
-    if result is None:
+    if header is None:
         return None
-    limit = result.credit_limit
-    settled = int(result.settled_12m or 0)
-    on_time = int(result.on_time_12m or 0)
-    oldest_due = _as_date(result.oldest_overdue_due)
+    rows = connection.execute(_INVOICE_QUERY, {"customer_id": customer_id, "today": today})
+    invoices: dict[str, _Invoice] = {}
+    for invoice_id, amount, due, issued, written_off, paid_date, paid_on, paid in rows:
+        invoice = invoices.get(invoice_id)
+        if invoice is None:
+            invoice = invoices[invoice_id] = _Invoice(amount, due, issued, written_off, paid_date)
+        if paid_on is not None:
+            invoice.payments.append((max(paid_on, issued), paid))
+
+    year_ago = today - dt.timedelta(days=WINDOWS["12m"])
+    refer_before = today - dt.timedelta(days=refer_days_overdue)
+    grace = policy.features.on_time_grace_days
+    open_ar = overdue_ar = long_amount = 0.0
+    long_count = settled_12m = on_time_12m = 0
+    oldest_due: dt.date | None = None
+    for invoice in invoices.values():
+        settle, paid = invoice.settled_and_paid(today)
+        written_off = invoice.written_off
+        if (settle is None or settle > today) and (written_off is None or written_off > today):
+            left = invoice.amount - paid
+            open_ar += left
+            if invoice.due < today:
+                overdue_ar += left
+                oldest_due = invoice.due if oldest_due is None else min(oldest_due, invoice.due)
+            if invoice.due < refer_before:
+                long_count += 1
+                long_amount += left
+        if (
+            settle is not None
+            and year_ago < settle <= today
+            and (written_off is None or settle <= max(written_off, invoice.issued))
+        ):
+            settled_12m += 1
+            on_time_12m += (settle - invoice.due).days <= grace
+    limit = header.credit_limit
     return LimitPosition(
         credit_limit=None if limit is None or not math.isfinite(limit) else float(limit),
-        open_ar=float(result.open_ar or 0.0),
-        overdue_ar=float(result.overdue_ar or 0.0),
+        open_ar=open_ar,
+        overdue_ar=overdue_ar,
         max_days_overdue=0 if oldest_due is None else (today - oldest_due).days,
-        late_share_12m=1 - on_time / settled if settled else math.nan,
-        open_orders=float(result.open_orders or 0.0),
-        long_overdue_count=int(result.long_overdue_count or 0),
-        long_overdue_amount=float(result.long_overdue_amount or 0.0),
+        late_share_12m=1 - on_time_12m / settled_12m if settled_12m else math.nan,
+        open_orders=float(header.open_orders or 0.0),
+        long_overdue_count=long_count,
+        long_overdue_amount=long_amount,
         refer_days_overdue=refer_days_overdue,
     )
+
+
+@dataclass
+class _Invoice:
+    """One invoice of the customer and its payments (day counted from, amount)."""
+
+    amount: float
+    due: dt.date
+    issued: dt.date
+    written_off: dt.date | None
+    paid_date: dt.date | None
+    payments: list[tuple[dt.date, float]] = field(default_factory=list)
+
+    def settled_and_paid(self, today: dt.date) -> tuple[dt.date | None, float]:
+        """The day the payments first reach the amount (None if never) and the amount paid by
+        ``today``."""
+        payments = self.payments
+        if not payments and self.paid_date is not None:
+            payments = [(max(self.paid_date, self.issued), self.amount)]
+        target = self.amount - SETTLE_TOLERANCE
+        settle = None
+        running = paid = 0.0
+        for day, amount in sorted(payments, key=lambda p: p[0]):
+            running += amount
+            if settle is None and running >= target:
+                settle = day
+            if day <= today:
+                paid += amount
+        return settle, paid
 
 
 def check_position(
@@ -211,128 +257,36 @@ def check_position(
     }
 
 
-def _as_date(value: Any) -> dt.date | None:
-    """SQLite hands back aggregated dates as text."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
-
-
-def _days_after(later: ColumnElement[Any], earlier: ColumnElement[Any], dialect: str) -> Any:
-    """Whole days from ``earlier`` to ``later`` in SQL."""
-    if dialect == "sqlite":
-        return func.julianday(later) - func.julianday(earlier)
-    return later - earlier
-
-
-def _later(a: ColumnElement[Any], b: ColumnElement[Any]) -> Any:
-    return case((a < b, b), else_=a)
-
-
-@functools.cache
-def _position_query(dialect: str) -> Any:
-    """One statement: the customer's payments by invoice, each invoice's settle day, then the
-    aggregates the limit rules read. Every date is compared with the request's ``today``."""
-    cust = bindparam("customer_id")
-    today = bindparam("today", type_=Date)
-    inv = tables.invoices
-    pay = tables.payments
-    mine = and_(inv.c.customer_id == cust, inv.c.invoice_date <= today)
-    # One stream of rows per invoice - its payments (explicit or implied by paid_date) plus one
-    # empty row so unpaid invoices appear - each carrying the invoice's own columns: grouping
-    # it needs no join back to invoices, so a customer's cost grows with its rows, not their
-    # square.
-    attributes = (inv.c.invoice_id, inv.c.amount, inv.c.due_date, inv.c.invoice_date)
-    written_off = inv.c.written_off_date
-    explicit = (
-        select(
-            *attributes,
-            written_off,
-            _later(pay.c.payment_date, inv.c.invoice_date).label("day"),
-            pay.c.amount.label("paid_amount"),
-        )
-        .join(inv, inv.c.invoice_id == pay.c.invoice_id)
-        .where(mine)
+_customers, _invoices, _payments, _orders = (
+    tables.customers,
+    tables.invoices,
+    tables.payments,
+    tables.orders,
+)
+_CUSTOMER = bindparam("customer_id")
+_TODAY = bindparam("today", type_=Date)
+_HEADER_QUERY = select(
+    _customers.c.credit_limit,
+    select(func.coalesce(func.sum(_orders.c.amount), 0.0))
+    .where(
+        _orders.c.customer_id == _CUSTOMER,
+        _orders.c.status == "open",
+        _orders.c.order_date <= _TODAY,
     )
-    implied = select(
-        *attributes,
-        written_off,
-        _later(inv.c.paid_date, inv.c.invoice_date),
-        inv.c.amount,
-    ).where(
-        mine,
-        inv.c.paid_date.is_not(None),
-        ~exists().where(pay.c.invoice_id == inv.c.invoice_id),
+    .scalar_subquery()
+    .label("open_orders"),
+).where(_customers.c.customer_id == _CUSTOMER)
+_INVOICE_QUERY = (
+    select(
+        _invoices.c.invoice_id,
+        _invoices.c.amount,
+        _invoices.c.due_date,
+        _invoices.c.invoice_date,
+        _invoices.c.written_off_date,
+        _invoices.c.paid_date,
+        _payments.c.payment_date,
+        _payments.c.amount,
     )
-    unpaid = select(*attributes, written_off, null(), literal(0.0)).where(mine)
-    stream = union_all(explicit, implied, unpaid).subquery("p")
-    running = select(
-        stream,
-        func.sum(stream.c.paid_amount)
-        .over(partition_by=stream.c.invoice_id, order_by=stream.c.day)
-        .label("running"),
-    ).subquery("r")
-    r = running.c
-    per_invoice = (
-        select(
-            r.invoice_id,
-            r.amount,
-            r.due_date,
-            r.invoice_date,
-            r.written_off_date,
-            func.min(
-                case(
-                    (and_(r.day.is_not(None), r.running >= r.amount - SETTLE_TOLERANCE), r.day),
-                    else_=null(),
-                )
-            ).label("settle"),
-            func.sum(case((r.day <= today, r.paid_amount), else_=0.0)).label("paid"),
-        )
-        .group_by(r.invoice_id, r.amount, r.due_date, r.invoice_date, r.written_off_date)
-        .subquery("i")
-    )
-    i = per_invoice.c
-    is_open = and_(
-        or_(i.settle.is_(None), i.settle > today),
-        or_(i.written_off_date.is_(None), i.written_off_date > today),
-    )
-    open_amount = i.amount - i.paid
-    overdue = and_(is_open, i.due_date < today)
-    long_overdue = and_(is_open, i.due_date < bindparam("refer_before", type_=Date))
-    writeoff = _later(i.written_off_date, i.invoice_date)
-    settled_12m = and_(
-        i.settle.is_not(None),
-        i.settle <= today,
-        i.settle > bindparam("year_ago", type_=Date),
-        or_(i.written_off_date.is_(None), i.settle <= writeoff),
-    )
-    on_time = _days_after(i.settle, i.due_date, dialect) <= bindparam("grace")
-    aggregates = select(
-        func.sum(case((is_open, open_amount), else_=0.0)).label("open_ar"),
-        func.sum(case((overdue, open_amount), else_=0.0)).label("overdue_ar"),
-        func.min(case((overdue, i.due_date), else_=null())).label("oldest_overdue_due"),
-        func.sum(case((long_overdue, 1), else_=0)).label("long_overdue_count"),
-        func.sum(case((long_overdue, open_amount), else_=0.0)).label("long_overdue_amount"),
-        func.sum(case((settled_12m, 1), else_=0)).label("settled_12m"),
-        func.sum(case((and_(settled_12m, on_time), 1), else_=0)).label("on_time_12m"),
-    ).subquery("a")
-    orders = tables.orders
-    open_orders = (
-        select(func.coalesce(func.sum(orders.c.amount), 0.0))
-        .where(
-            orders.c.customer_id == cust,
-            orders.c.status == "open",
-            orders.c.order_date <= today,
-        )
-        .scalar_subquery()
-    )
-    customers = tables.customers
-    return (
-        select(
-            customers.c.credit_limit,
-            aggregates,
-            open_orders.label("open_orders"),
-        )
-        .select_from(customers.join(aggregates, true()))
-        .where(customers.c.customer_id == cust)
-    )
+    .select_from(_invoices.outerjoin(_payments, _payments.c.invoice_id == _invoices.c.invoice_id))
+    .where(_invoices.c.customer_id == _CUSTOMER, _invoices.c.invoice_date <= _TODAY)
+)

@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -40,25 +40,41 @@ MODEL_VERSION = Gauge(
 )
 
 
+class _Measure:
+    """Pure ASGI middleware (Starlette's ``BaseHTTPMiddleware`` costs a task and a stream per
+    request, more than a limit check itself): time the request, read the status off the
+    response start, and label both with the matched route template."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            method = scope.get("method", "")
+            LATENCY.labels(template, method).observe(time.perf_counter() - started)
+            REQUESTS.labels(template, method, str(status)).inc()
+
+
 def install_metrics(app: FastAPI) -> None:
     """Count and time every request under its route template (not the raw path, which would
     explode the label set with customer ids)."""
-
-    @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = request.scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            LATENCY.labels(template, request.method).observe(time.perf_counter() - started)
-            REQUESTS.labels(template, request.method, str(status)).inc()
+    app.add_middleware(_Measure)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -21,13 +21,15 @@ router = APIRouter(prefix="/v1", tags=["credit limits"])
 
 
 @router.post("/limit-checks")
-def limit_check(
+async def limit_check(
     body: LimitCheckRequest,
     state: StateDep,
     caller: Annotated[Caller, Depends(require(*ANY_ROLE))],
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Approve, refer or decline an order against the customer's limit (no model call)."""
+    # Runs on the event loop, not the thread pool: the whole check (one indexed query, the
+    # rules, one audit insert) takes about a millisecond, less than the hop to a worker thread.
     day = today()
     inputs = {"customer_id": body.customer_id, "amount": body.amount, "as_of": day.isoformat()}
 

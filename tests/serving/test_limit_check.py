@@ -1,5 +1,5 @@
-"""The limit check's one-query position equals the full aging path's, for every customer and
-several dates, on a synthetic ledger salted with the awkward cases."""
+"""The limit check's indexed-read position equals the full aging path's, for every customer and
+several dates, on a synthetic ledger salted with the awkward cases (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def _ledger_has_the_awkward_cases(ledger: Ledger) -> None:
     ],
     ids=["default-policy", "late-share-can-stop"],
 )
-def test_one_query_position_equals_full_aging_for_every_customer_and_date(
+def test_indexed_position_equals_full_aging_for_every_customer_and_date(
     stored: tuple[Engine, Ledger], policy: Policy
 ) -> None:
     engine, ledger = stored
@@ -143,3 +143,20 @@ def test_customer_without_invoices_is_exposed_only_by_open_orders(
     assert position.max_days_overdue == 0
     expected = check_limit(ledger, "C-NO-INVOICES", 100.0, DATES[-1], Policy(), REFER_DAYS)
     assert check_position(position, "C-NO-INVOICES", 100.0, DATES[-1], Policy()) == expected
+
+
+@pytest.mark.postgres
+def test_position_on_postgresql_equals_full_aging(pg_engine: Engine) -> None:
+    """Dates come back as dates and money as floats on PostgreSQL too."""
+    write_ledger(pg_engine, _awkward_ledger())
+    ledger = load_ledger(pg_engine)
+    arrays = LedgerArrays.from_ledger(ledger)
+    policy = Policy()
+    with pg_engine.connect() as connection:
+        for day in DATES[1:]:
+            report = age_arrays(arrays, day, policy)
+            for customer_id in ledger.customers["customer_id"]:
+                slow = position_from_aging(report, customer_id, REFER_DAYS)
+                fast = read_position(connection, customer_id, day, policy, REFER_DAYS)
+                assert fast is not None
+                assert _close(fast, slow), (customer_id, day, fast, slow)

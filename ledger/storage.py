@@ -34,6 +34,7 @@ _MAX_IN_LIST = 2_000
 class StorageError(RuntimeError):
     """The database cannot be used as asked (unsupported dialect, unreachable server…)."""
 
+
 SQLITE_MMAP_BYTES = 1 << 30
 SQLITE_CACHE_KIB = 64 * 1024
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from serving.config import ServingConfig
+
 
 class Settings(BaseSettings):
     """arscore's runtime configuration.
@@ -18,7 +20,11 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(
-        env_prefix="ARSCORE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="ARSCORE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
     )
 
     home: Path = Field(Path(".arscore"), description="Working directory for local state")
@@ -32,6 +38,10 @@ class Settings(BaseSettings):
         None, description="YAML credit policy file; the built-in defaults apply when unset"
     )
     currency: str = Field("EUR", description="Ledger currency (ISO 4217) when a file has none")
+    serving: ServingConfig = Field(
+        default_factory=ServingConfig,
+        description="The API's limits and model names, e.g. ARSCORE_SERVING__MAX_BODY_BYTES",
+    )
 
     @field_validator("currency")
     @classmethod

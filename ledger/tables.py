@@ -204,3 +204,15 @@ customer_scores = Table(
     Column("early_warnings", Text),
     Index("ix_customer_scores_customer_id", "customer_id"),
 )
+
+# A row per request to reload the served models (the API's reload endpoint, `arscore promote`):
+# every service worker, on any host sharing the database, watches the newest id and reloads
+# when it changes, so a reload or a promotion reaches all of them within seconds.
+model_reload_requests = Table(
+    "model_reload_requests",
+    metadata,
+    Column("request_id", Integer, primary_key=True, autoincrement=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("requested_by", String(100), nullable=False),
+    Column("reason", String(200), nullable=False),
+)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from serving.errors import error_body, install_error_handlers
 from serving.metrics import install_metrics
+from serving.reload_signal import latest_reload_request
 from serving.routes import aging, health, ledger_upserts, limits, rescore, scores
 from serving.routes import models as model_routes
 from serving.state import ServiceState
@@ -80,18 +83,33 @@ class _TooLarge(Exception):
     pass
 
 
+def _latest_request(state: ServiceState) -> int:
+    try:
+        with state.engine.connect() as connection:
+            return latest_reload_request(connection)
+    except SQLAlchemyError:
+        return 0
+
+
 def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
     """The API around ``state``; with ``load_models`` the champions load at start-up."""
 
-    async def poll_models(interval: float) -> None:
-        # Each uvicorn worker holds its own models; polling the aliases is how a reload or a
-        # promotion reaches every worker. An unchanged alias costs one registry lookup.
+    async def watch_models(check_every: float, poll_every: float) -> None:
+        # Each uvicorn worker holds its own models. A reload request in the database (the
+        # reload endpoint, `arscore promote`) reaches every worker within ``check_every``; the
+        # registry's aliases are re-read every ``poll_every`` for changes made elsewhere.
+        seen = await asyncio.to_thread(_latest_request, state)
+        last_poll = time.monotonic()
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(min(x for x in (check_every, poll_every) if x > 0))
             try:
-                await asyncio.to_thread(state.store.reload)
-                model_routes.publish_versions(state)
-            except Exception:  # a failed poll keeps the current models; the next one retries
+                latest = await asyncio.to_thread(_latest_request, state) if check_every else 0
+                due = poll_every > 0 and time.monotonic() - last_poll >= poll_every
+                if latest > seen or due:
+                    await asyncio.to_thread(state.store.reload)
+                    model_routes.publish_versions(state)
+                    seen, last_poll = max(seen, latest), time.monotonic()
+            except Exception:  # a failed check keeps the current models; the next one retries
                 continue
 
     @asynccontextmanager
@@ -99,12 +117,13 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
         if load_models and not state.store.current.loaded:
             state.store.reload()
             model_routes.publish_versions(state)
-        poller = None
-        if load_models and state.config.model_poll_seconds > 0:
-            poller = asyncio.create_task(poll_models(state.config.model_poll_seconds))
+        watcher = None
+        check, poll = state.config.reload_check_seconds, state.config.model_poll_seconds
+        if load_models and (check > 0 or poll > 0):
+            watcher = asyncio.create_task(watch_models(check, poll))
         yield
-        if poller is not None:
-            poller.cancel()
+        if watcher is not None:
+            watcher.cancel()
 
     app = FastAPI(
         title="arscore",

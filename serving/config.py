@@ -24,6 +24,12 @@ class ServingConfig(BaseModel):
     model_poll_seconds: float = Field(
         60.0,
         ge=0,
-        description="How often each worker re-reads the champion aliases (0: only at start-up "
-        "and on POST /v1/models/reload, which reaches just the worker that answers it)",
+        description="How often each worker re-reads the champion aliases from the registry "
+        "(0: never; reloads then come only from reload requests)",
+    )
+    reload_check_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="How often each worker looks for a reload request (POST /v1/models/reload, "
+        "arscore promote) in the database (0: never; only the answering worker reloads)",
     )

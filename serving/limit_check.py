@@ -114,7 +114,7 @@ def read_position(
     ).one_or_none()
     if header is None:
         return None
-    rows = connection.execute(_INVOICE_QUERY, {"customer_id": customer_id, "today": today})
+    rows = connection.execute(_INVOICE_QUERY, {"customer_id": customer_id, "today": today}).all()
     invoices: dict[str, _Invoice] = {}
     for invoice_id, amount, due, issued, written_off, paid_date, paid_on, paid in rows:
         invoice = invoices.get(invoice_id)

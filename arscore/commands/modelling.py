@@ -224,6 +224,30 @@ def promote(
     except RegistryError as exc:
         raise fail(str(exc), code=2) from exc
     console.print(f"{info.name} version {info.version} is now champion.")
+    _ask_services_to_reload(settings, f"arscore promote {info.name} {info.version}")
+
+
+def _ask_services_to_reload(settings: Settings, reason: str) -> None:
+    """Record a reload request so running services pick the new champion up within seconds."""
+    import getpass
+
+    from ledger.storage import make_engine, upgrade
+    from serving.reload_signal import record_reload_request
+
+    assert settings.database_url is not None
+    try:
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        with engine.begin() as connection:
+            record_reload_request(connection, f"cli:{getpass.getuser()}", reason)
+        engine.dispose()
+    except Exception as exc:  # the promotion stands whatever happens to the notice
+        console.print(
+            f"[yellow]Running services were not notified ({type(exc).__name__}); they pick the "
+            "champion up at their next registry poll or POST /v1/models/reload.[/]"
+        )
+        return
+    console.print("Running services will serve it within seconds.")
 
 
 def register(app: typer.Typer) -> None:

@@ -85,13 +85,12 @@ def _policy(settings: Settings) -> Policy:
 
 def build_state(settings: Settings) -> ServiceState:
     """The service state from the settings: the composition root's one job for serving."""
-    from serving.config import ServingConfig
     from serving.model_store import ModelStore
     from serving.state import ServiceState
 
     engine = open_database(settings)
     policy = _policy(settings)
-    config = ServingConfig()
+    config = settings.serving
     return ServiceState(
         engine=engine,
         config=config,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -33,5 +35,6 @@ def readyz(state: StateDep) -> JSONResponse:
         "status": "ready" if not problems else "not_ready",
         "problems": problems,
         "models": champions.versions(),
+        "worker": os.getpid(),  # which uvicorn worker answered (they load models separately)
     }
     return JSONResponse(body, status_code=200 if not problems else 503)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from sqlalchemy.exc import SQLAlchemyError
 
 from models.scoring import _json_ready
 from serving.auth import Caller, Role
 from serving.deps import OFFICERS, StateDep, require
 from serving.metrics import MODEL_VERSION
+from serving.reload_signal import record_reload_request
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
@@ -53,10 +55,20 @@ def reload_models(
     """Load the current champions; a model that fails keeps its previous version serving."""
     report = state.store.reload()
     publish_versions(state)
-    interval = state.config.model_poll_seconds
-    note = (
-        f"this worker reloaded now; other workers pick the champions up within {interval:g} s"
-        if interval > 0
-        else "only this worker reloaded; restart the service to reload every worker"
-    )
+    try:
+        with state.engine.begin() as connection:
+            record_reload_request(connection, caller.name, "POST /v1/models/reload")
+        check = state.config.reload_check_seconds
+        note = (
+            f"this worker reloaded now; every other worker follows within {check:g} s"
+            if check > 0
+            else "only this worker reloaded (reload checks are off); restart the service to "
+            "reload every worker"
+        )
+    except SQLAlchemyError:
+        poll = state.config.model_poll_seconds
+        note = (
+            "this worker reloaded now; the reload request could not be recorded, so other "
+            f"workers follow only at their next registry poll ({poll:g} s)"
+        )
     return {"models": report, "served": state.store.current.versions(), "note": note}

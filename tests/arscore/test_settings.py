@@ -68,3 +68,18 @@ def test_missing_policy_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
 def test_ensure_home_creates_the_folder(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "state")
     assert settings.ensure_home().is_dir()
+
+
+def test_the_service_section_reads_nested_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARSCORE_SERVING__MAX_BODY_BYTES", "50000")
+    monkeypatch.setenv("ARSCORE_SERVING__RELOAD_CHECK_SECONDS", "0")
+    settings = Settings()
+    assert settings.serving.max_body_bytes == 50_000
+    assert settings.serving.reload_check_seconds == 0
+    assert settings.serving.model_alias == "champion"
+
+
+def test_a_bad_service_setting_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARSCORE_SERVING__MAX_BODY_BYTES", "10")
+    with pytest.raises(ValueError, match="max_body_bytes"):
+        Settings()

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from ledger import tables
 from models.pyfunc import load_bundle
 from serving.app import create_app
+from serving.reload_signal import latest_reload_request
 
 AS_OF = "2026-10-31"
 
@@ -85,8 +86,19 @@ def test_reload_endpoint_reports_a_failed_model(registry, private_service) -> No
             registry.set_registered_model_alias(name, "champion", previous)
     assert body["models"]["default_pd"]["status"] == "kept"
     assert body["served"][name] == str(previous)
+    assert "every other worker follows" in body["note"]
     assert score.status_code == 200
     assert score.json()["model_versions"][name] == str(previous)
+    # The request is on record for the other workers, with who asked.
+    with state.engine.connect() as connection:
+        latest = latest_reload_request(connection)
+        row = connection.execute(
+            select(tables.model_reload_requests).order_by(
+                tables.model_reload_requests.c.request_id.desc()
+            )
+        ).first()
+    assert latest == row.request_id > 0
+    assert row.requested_by.startswith("risk_admin-")
 
 
 def test_no_champion_at_all_is_503_and_not_ready(private_service) -> None:

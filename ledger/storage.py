@@ -7,7 +7,7 @@ re-ingesting the same rows idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 
 from ledger import tables
@@ -284,6 +284,50 @@ def load_ledger(
     if implied_payments:
         payments = add_implied_payments(invoices, payments)
     return Ledger(customers=customers, invoices=invoices, payments=payments, orders=orders)
+
+
+def referenced_customers(connection: Connection, frames: Mapping[str, pd.DataFrame]) -> list[str]:
+    """The customers a batch of raw rows (canonical column names) touches: named directly, or
+    owning an invoice, payment or order the batch references or overwrites. Validating a small
+    batch against just their sub-ledger gives the same verdict as against the whole ledger,
+    because every ingest rule is about one customer's own rows."""
+
+    def values(entity: str, column: str) -> set[str]:
+        frame = frames.get(entity)
+        if frame is None or column not in frame.columns:
+            return set()
+        text = frame[column].dropna().astype(str).str.strip()
+        return set(text[text != ""])
+
+    owners = set()
+    for entity in ("customers", "invoices", "orders"):
+        owners |= values(entity, "customer_id")
+    invoice_ids = values("invoices", "invoice_id") | values("payments", "invoice_id")
+    inv, pay, orders = tables.invoices, tables.payments, tables.orders
+    lookups = (
+        (
+            select(inv.c.customer_id).where(inv.c.invoice_id.in_(bindparam("ids", expanding=True))),
+            invoice_ids,
+        ),
+        (
+            select(inv.c.customer_id)
+            .join(pay, pay.c.invoice_id == inv.c.invoice_id)
+            .where(pay.c.payment_id.in_(bindparam("ids", expanding=True))),
+            values("payments", "payment_id"),
+        ),
+        (
+            select(orders.c.customer_id).where(
+                orders.c.order_id.in_(bindparam("ids", expanding=True))
+            ),
+            values("orders", "order_id"),
+        ),
+    )
+    for query, ids in lookups:
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), _MAX_IN_LIST):
+            chunk = ordered[start : start + _MAX_IN_LIST]
+            owners.update(connection.execute(query, {"ids": chunk}).scalars())
+    return sorted(owners)
 
 
 def table_counts(bind: Engine | Connection) -> dict[str, int]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
-from ledger.storage import load_ledger, upsert_frames
+from ledger.storage import load_ledger, referenced_customers, upsert_frames
 from ledger.validate import IngestError, provided_columns, validate_frames
 from serving.auth import Caller, Role
 from serving.deps import StateDep, require
@@ -55,7 +55,9 @@ def upsert(state: Any, entity: Entity, body: Records) -> dict[str, Any]:
     )
     try:
         with state.engine.begin() as connection:
-            existing = load_ledger(connection, implied_payments=False)
+            # Only the customers the batch touches: a few rows must not read the whole book.
+            touched = referenced_customers(connection, {entity: raw})
+            existing = load_ledger(connection, touched, implied_payments=False)
             frames = validate_frames(
                 {entity: raw},
                 existing,

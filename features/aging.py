@@ -74,18 +74,51 @@ def age_ledger(
     return age_arrays(LedgerArrays.from_ledger(ledger), as_of, policy, include_settled)
 
 
-def age_arrays(
+@dataclass(frozen=True)
+class CustomerAging:
+    """The customer-level part of an :class:`AgingReport` (what a score shows): one row per
+    customer in ``customers`` and the early ``warnings``, without the per-invoice table and
+    portfolio figures, which a single customer's score does not need."""
+
+    as_of: pd.Timestamp
+    buckets: tuple[str, ...]
+    customers: pd.DataFrame
+    warnings: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _CustomerPart:
+    aging: CustomerAging
+    features: pd.DataFrame
+    known: np.ndarray
+    rows: np.ndarray
+    amounts: np.ndarray
+    counts: np.ndarray
+    lost: np.ndarray
+    invoiced: np.ndarray
+    grades: np.ndarray
+
+
+def customer_aging(
     a: LedgerArrays,
     as_of: AsOf,
     policy: RulesPolicy = DEFAULT_RULES,
-    include_settled: bool = False,
     *,
     features: pd.DataFrame | None = None,
-) -> AgingReport:
-    """:func:`age_ledger` on a prepared ledger. ``features`` are the customer features of
-    ``a`` at ``as_of`` when the caller has already computed them (scoring does), so they are
-    not computed twice."""
-    t = to_day(as_of)
+) -> CustomerAging:
+    """Each customer's aging, overdue risk and early warnings at ``as_of``. ``features`` are
+    the customer features of ``a`` at ``as_of`` when the caller has them already (scoring
+    does), so they are not computed twice."""
+    return _customer_part(a, to_day(as_of), policy, features, include_settled=False).aging
+
+
+def _customer_part(
+    a: LedgerArrays,
+    t: int,
+    policy: RulesPolicy,
+    features: pd.DataFrame | None,
+    include_settled: bool,
+) -> _CustomerPart:
     n = a.n_customers
     labels = policy.aging.labels
     if features is None:
@@ -96,11 +129,12 @@ def age_arrays(
     known = np.flatnonzero(a.inv_day <= t)
     is_open = a.inv_close[known] > t
     rows = known if include_settled else known[is_open]
-    invoices, bucket, open_amount = _invoice_table(a, rows, t, policy)
+    still_open = known[is_open]
+    bucket, open_amount, _ = _aged_rows(a, still_open, t, policy)
 
     nb = len(labels)
     open_rows = open_amount > 0
-    key = a.inv_cust[rows][open_rows] * nb + bucket[open_rows]
+    key = a.inv_cust[still_open][open_rows] * nb + bucket[open_rows]
     amounts = np.bincount(key, weights=open_amount[open_rows], minlength=n * nb).reshape(n, nb)
     counts = np.bincount(key, minlength=n * nb).reshape(n, nb)
 
@@ -138,19 +172,47 @@ def age_arrays(
         },
         index=a.customer_ids,
     )
-    currency = _portfolio_currency(a)
     warnings = early_warnings(
         features,
         policy.early_warnings,
         exposure=pd.Series(exposure, index=features.index),
-        currency=currency,
+        currency=_portfolio_currency(a),
     )
-    summary = _summary(a, t, policy, features, known, lost, invoiced, grades, len(warnings))
+    aging = CustomerAging(from_day(t), labels, customers, warnings)
+    return _CustomerPart(aging, features, known, rows, amounts, counts, lost, invoiced, grades)
+
+
+def age_arrays(
+    a: LedgerArrays,
+    as_of: AsOf,
+    policy: RulesPolicy = DEFAULT_RULES,
+    include_settled: bool = False,
+    *,
+    features: pd.DataFrame | None = None,
+) -> AgingReport:
+    """:func:`age_ledger` on a prepared ledger (``features`` as in :func:`customer_aging`)."""
+    t = to_day(as_of)
+    n = a.n_customers
+    part = _customer_part(a, t, policy, features, include_settled)
+    labels, features, amounts = part.aging.buckets, part.features, part.amounts
+    invoices = _invoice_table(a, part.rows, t, policy)
+    summary = _summary(
+        a,
+        t,
+        policy,
+        features,
+        part.known,
+        part.lost,
+        part.invoiced,
+        part.grades,
+        len(part.aging.warnings),
+    )
     total = amounts.sum(axis=0)
     portfolio = pd.DataFrame(
-        {"amount": total, "count": counts.sum(axis=0), "share": ratio(total, total.sum())},
+        {"amount": total, "count": part.counts.sum(axis=0), "share": ratio(total, total.sum())},
         index=pd.Index(labels, name="bucket"),
     )
+    nb = len(labels)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = amounts / features["open_ar"].to_numpy()[:, None]
     customer_buckets = pd.DataFrame(
@@ -158,7 +220,7 @@ def age_arrays(
             "customer_id": np.repeat(a.customer_ids.to_numpy(), nb),
             "bucket": np.tile(np.asarray(labels, dtype=object), n),
             "amount": amounts.ravel(),
-            "count": counts.ravel(),
+            "count": part.counts.ravel(),
             "share": shares.ravel(),
         }
     ).astype({"customer_id": "str", "bucket": "str"})
@@ -166,18 +228,19 @@ def age_arrays(
         as_of=from_day(t),
         buckets=labels,
         invoices=invoices,
-        customers=customers,
+        customers=part.aging.customers,
         customer_buckets=customer_buckets,
         portfolio=portfolio,
         summary=summary,
-        warnings=warnings,
+        warnings=part.aging.warnings,
     )
 
 
-def _invoice_table(
+def _aged_rows(
     a: LedgerArrays, rows: np.ndarray, t: int, policy: RulesPolicy
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Per-invoice aging rows plus each row's bucket index and open amount."""
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Each row's bucket index and open amount at ``t``, plus the other per-invoice arrays the
+    invoice table shows."""
     settle, writeoff, due = a.inv_settle[rows], a.inv_writeoff[rows], a.inv_due[rows]
     is_open = a.inv_close[rows] > t
     paid = ~is_open & (settle <= writeoff)
@@ -189,6 +252,14 @@ def _invoice_table(
     days_overdue = np.where(is_open, t - due, closed_on - due)
     edges = np.asarray(policy.aging.bucket_edges)
     bucket = np.searchsorted(edges, days_overdue, side="left")
+    detail = {"is_open": is_open, "paid": paid, "days_overdue": days_overdue, "due": due}
+    return bucket, open_amount, detail
+
+
+def _invoice_table(a: LedgerArrays, rows: np.ndarray, t: int, policy: RulesPolicy) -> pd.DataFrame:
+    """Per-invoice aging rows: status, open amount, days overdue, bucket, collection step."""
+    bucket, open_amount, d = _aged_rows(a, rows, t, policy)
+    is_open, paid, days_overdue, due = d["is_open"], d["paid"], d["days_overdue"], d["due"]
     labels = np.asarray(policy.aging.labels, dtype=object)
     disputed = a.inv_dispute[rows] <= t
     step, action = collection_steps(days_overdue, open_amount, disputed, policy.collection)
@@ -211,10 +282,9 @@ def _invoice_table(
             a.invoices["invoice_id"].iloc[a.inv_row[rows]], dtype="str", name="invoice_id"
         ),
     )
-    table = table.astype(
+    return table.astype(
         {"status": "str", "bucket": "str", "collection_step": "str", "collection_action": "str"}
     )
-    return table, bucket, open_amount
 
 
 def _portfolio_currency(a: LedgerArrays) -> str:

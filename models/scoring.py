@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.aging import AgingReport, age_arrays
+from features.aging import CustomerAging, age_arrays, customer_aging
 from features.customer import AsOf, customer_features_at
 from features.invoice import build_invoice_features
 from features.ledger_arrays import LedgerArrays, from_day, to_day
@@ -226,7 +226,7 @@ def _action(strategy: str, rec: LimitRecommendation | None, current: float | Non
     return strategy
 
 
-def _aging_dict(aging: AgingReport, row: Mapping[str, Any]) -> dict[str, Any]:
+def _aging_dict(aging: CustomerAging, row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "buckets": {label: float(row[label]) for label in aging.buckets},
         "total_open": float(row["open_ar"]),
@@ -301,7 +301,7 @@ def score_customers(
     as_of_date = from_day(t).date()
     rules = policy.rules
     features = customer_features_at(arrays, t, rules.features)
-    aging = age_arrays(arrays, from_day(t), rules, features=features)
+    aging = customer_aging(arrays, from_day(t), rules, features=features)
     ids = [str(c) for c in features.index]
     n = len(ids)
     unavailable: dict[str, str] = {}

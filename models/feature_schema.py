@@ -200,14 +200,13 @@ class FeatureSchema:
         (the scoring path: one pandas call instead of one per column); None sends the frame
         through the column-by-column checks, which name the column and row of a bad value."""
         names = [self.columns[i].name for i in positions]
-        if not names:
+        if not names or not frame.columns.is_unique:
             return None
-        dtypes = frame.dtypes[names] if frame.columns.is_unique else None
-        if dtypes is None or not all(
-            pd.api.types.is_float_dtype(d) and isinstance(d, np.dtype) for d in dtypes
-        ):
+        where = frame.columns.get_indexer(names)
+        dtypes = frame.dtypes.to_numpy()[where]
+        if not all(isinstance(d, np.dtype) and d.kind == "f" for d in dtypes):
             return None
-        block = frame[names].to_numpy(dtype="float64")
+        block = frame.iloc[:, where].to_numpy(dtype="float64")
         return None if np.isinf(block).any() else block
 
     @staticmethod

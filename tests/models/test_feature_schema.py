@@ -117,3 +117,25 @@ def test_numeric_codes_read_with_gaps_are_the_same_category() -> None:
     matrix = schema.to_matrix(later)
     assert matrix[[0, 2], 0].tolist() == [1.0, 2.0]
     assert np.isnan(matrix[1, 0])
+
+
+def test_one_block_conversion_equals_the_column_by_column_path() -> None:
+    """All-float frames take the one-call numeric block; any other dtype goes column by column.
+    Both give the same matrix, whatever the column order and extra columns of the frame."""
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame(
+        {
+            "a": rng.normal(size=50),
+            "sector": rng.choice(["x", "y", "z"], size=50),
+            "b": rng.normal(size=50),
+            "c": rng.normal(size=50),
+        }
+    )
+    schema = FeatureSchema.infer(train)
+    scoring = train.iloc[::-1][["c", "sector", "b", "a"]].assign(extra=1.0)
+    scoring.loc[scoring.index[:5], "b"] = np.nan
+    fast = schema.to_matrix(scoring)
+    slow = schema.to_matrix(scoring.astype({"a": "object"}))  # not all float: per column
+    np.testing.assert_array_equal(fast, slow)
+    np.testing.assert_array_equal(fast[:, 0], scoring["a"].to_numpy())
+    assert np.isnan(fast[:5, 2]).all()

@@ -24,7 +24,9 @@ from features.group_ops import (
     group_count,
     group_max,
     group_median_days,
+    group_median_signed_days,
     group_min,
+    group_slope,
     group_sum,
     ratio,
     row_nanmedian,
@@ -54,6 +56,9 @@ QUARTER_DAYS = 91
 DSO_HISTORY_POINTS = 4
 _YEAR = WINDOWS["12m"]
 _RECENT = WINDOWS["3m"]
+# Fewer paid invoices in the year give no payment-delay trend (a line through two is noise).
+MIN_TREND_INVOICES = 3
+TREND_PER_DAYS = 30  # the trend is reported as days of delay gained per 30 days
 _NUMERIC = [n for n in CUSTOMER_FEATURES if n not in CATEGORICAL_FEATURES]
 
 
@@ -146,7 +151,10 @@ def _activity(a: LedgerArrays, r: _Rows, t: int, n: int) -> dict[str, np.ndarray
 def _payment_behaviour(r: _Rows, t: int, n: int, policy: FeaturePolicy) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     settled = (r.settle <= t) & (r.settle <= r.writeoff)
-    late_days = np.maximum(r.settle - r.due, 0)
+    # Signed delay: days paid after due, negative when paid before it. Lateness alone (clipped
+    # at 0) makes every early payer look alike; how early a customer pays is evidence too.
+    delay = r.settle - r.due
+    late_days = np.maximum(delay, 0)
     on_time = r.settle <= r.due + policy.on_time_grace_days
     for w, days in WINDOWS.items():
         inside = settled & (r.settle > t - days)
@@ -162,6 +170,9 @@ def _payment_behaviour(r: _Rows, t: int, n: int, policy: FeaturePolicy) -> dict[
         out[f"days_late_weighted_{w}"] = ratio(
             group_sum(r.cust, n, weight * late_days), group_sum(r.cust, n, weight)
         )
+        out[f"payment_delay_mean_{w}"] = ratio(
+            group_sum(r.cust, n, np.where(inside, delay, 0)), count
+        )
     older = settled & (r.settle > t - _YEAR) & (r.settle <= t - _RECENT)
     older_mean = ratio(
         group_sum(r.cust, n, np.where(older, late_days, 0)), group_count(r.cust, n, older)
@@ -171,7 +182,31 @@ def _payment_behaviour(r: _Rows, t: int, n: int, policy: FeaturePolicy) -> dict[
     out["days_to_pay_mean_12m"] = ratio(
         group_sum(r.cust, n, np.where(year, r.settle - r.day, 0)), group_count(r.cust, n, year)
     )
+    out |= _delay_state(r, t, n, np.flatnonzero(year), delay, policy)
     return out
+
+
+def _delay_state(
+    r: _Rows, t: int, n: int, year: np.ndarray, delay: np.ndarray, policy: FeaturePolicy
+) -> dict[str, np.ndarray]:
+    """Where the customer's payment delay stands now: recent payments weigh most (a payment
+    habit drifts), its direction, and what open invoices already say about it."""
+    cust, age = r.cust[year], t - r.settle[year]
+    delay_year = delay[year].astype(np.float64)
+    weight = np.exp2(-age / policy.recency_half_life_days)
+    recent = ratio(group_sum(cust, n, weight * delay_year), group_sum(cust, n, weight))
+    trend = group_slope(cust, n, -age.astype(np.float64), delay_year, MIN_TREND_INVOICES)
+    # An open invoice already d days past its due date will be paid at least d days late: past
+    # the customer's usual payment day, it is evidence of a slower habit before it is paid.
+    usual = group_median_signed_days(cust, n, delay[year])
+    open_ = np.flatnonzero(r.close > t)
+    past_usual = (t - r.due[open_]) - usual[r.cust[open_]]
+    furthest = group_max(r.cust[open_], n, np.maximum(past_usual, 0.0), 0.0)
+    return {
+        "payment_delay_recent": recent,
+        "payment_delay_trend_12m": trend * TREND_PER_DAYS,
+        "open_past_usual_days": np.where(np.isnan(usual), np.nan, furthest),
+    }
 
 
 def _payments(a: LedgerArrays, t: int, n: int) -> dict[str, np.ndarray]:

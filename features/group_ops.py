@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 _VALUE_BITS = 21  # medians take whole-day values below 2**21 (about 5,700 years)
+_SIGNED_OFFSET = 1 << (_VALUE_BITS - 1)  # signed medians: -2**20 .. 2**20 - 1 days
 
 
 def group_sum(codes: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -53,6 +54,29 @@ def group_median_days(codes: np.ndarray, n: int, days: np.ndarray) -> np.ndarray
     high = starts[has] + counts[has] // 2
     out[has] = (sorted_values[low] + sorted_values[high]) / 2
     return out
+
+
+def group_median_signed_days(codes: np.ndarray, n: int, days: np.ndarray) -> np.ndarray:
+    """Median of whole day counts that may be negative (payments before the due date) per code,
+    NaN where none: :func:`group_median_days` on values shifted to be non-negative."""
+    shifted = np.clip(days.astype(np.int64), -_SIGNED_OFFSET, _SIGNED_OFFSET - 1) + _SIGNED_OFFSET
+    return group_median_days(codes, n, shifted) - _SIGNED_OFFSET
+
+
+def group_slope(
+    codes: np.ndarray, n: int, x: np.ndarray, y: np.ndarray, min_rows: int = 2
+) -> np.ndarray:
+    """Least-squares slope of ``y`` on ``x`` per code; NaN with fewer than ``min_rows`` rows or
+    when all of a code's ``x`` are equal (no slope to measure). Centred sums, so large ``x``
+    values (day numbers) lose no precision."""
+    count = group_sum(codes, n)
+    mean_x = ratio(group_sum(codes, n, x), count)
+    mean_y = ratio(group_sum(codes, n, y), count)
+    dx = x - mean_x[codes]
+    dy = y - mean_y[codes]
+    sxx = group_sum(codes, n, dx * dx)
+    slope = ratio(group_sum(codes, n, dx * dy), sxx)
+    return np.where(count >= min_rows, slope, np.nan)
 
 
 def distinct(keys: np.ndarray) -> np.ndarray:

@@ -36,6 +36,13 @@ class FeaturePolicy(_Section):
     dso_cap_days: int = Field(
         365, ge=90, le=3650, description="DSO reported when sales cannot cover open AR"
     )
+    recency_half_life_days: float = Field(
+        60.0,
+        gt=0,
+        le=365,
+        description="Half-life of the weights of the recency-weighted payment delay: a payment "
+        "this many days old counts half as much as one made today",
+    )
 
 
 class AgingPolicy(_Section):

@@ -65,6 +65,35 @@ _CUSTOMER: list[FeatureSpec] = [
         "days",
         monotone=1,
     ),
+    *_windowed(
+        "payment_delay_mean",
+        "Mean days paid after due, negative when paid before due, " + _SETTLED,
+        "days",
+        1,
+    ),
+    FeatureSpec(
+        "payment_delay_recent",
+        "Recency-weighted mean days paid after due (negative: before due), invoices fully paid "
+        "in the last 365 days; a payment's weight halves every recency_half_life_days "
+        "(feature policy, 60 by default) before the feature date",
+        "days",
+        monotone=1,
+    ),
+    FeatureSpec(
+        "payment_delay_trend_12m",
+        "Trend of the days paid after due: least-squares change per 30 days against the day "
+        "of payment, invoices fully paid in the last 365 days (at least 3)",
+        "days",
+        monotone=1,
+    ),
+    FeatureSpec(
+        "open_past_usual_days",
+        "Days the most overdue open invoice is past the customer's usual payment day (due date "
+        "plus the median days paid after due over the last 365 days, negative when early); "
+        "0 when none is",
+        "days",
+        monotone=1,
+    ),
     FeatureSpec("days_since_last_payment", "Days since the last payment received", "days"),
     FeatureSpec(
         "payment_gap_mean_12m", "Usual days between payment dates over the last 365 days", "days"

@@ -6,7 +6,9 @@ late-payment models, all come through :func:`fit_binary_task`. It sees only feat
 and optional dates.
 
 With dates the model is fitted on the oldest rows, early-stopped and calibrated on the next
-window and tested on the latest months; the model tested is the model deployed. Without dates,
+window and tested on the latest months; the model tested is the model deployed. With customer
+ids as well, it is early-stopped and calibrated only on customers it was never fitted on
+(``valid_holdout_share``), as it is tested on customers it never saw. Without dates,
 stratified cross-validation gives out-of-fold test predictions (each fold early-stopped and
 calibrated on a hold-out inside its training part); the deployed model is then refitted on all
 rows with the folds' median number of trees, and its calibrator is fitted on the out-of-fold
@@ -41,7 +43,7 @@ from training.inputs import (
     training_info,
 )
 from training.policy import TrainingPolicy
-from training.split import out_of_time_split, stratified_folds
+from training.split import out_of_time_split, stratified_folds, validate_on_unseen_groups
 
 Calibrator = PlattCalibrator | IsotonicCalibrator
 
@@ -161,9 +163,12 @@ def _out_of_time(
         holdout_share=p.holdout_share,
         seed=p.seed,
     )
-    booster, best = problem.boost(window.train, window.valid)
+    boosted = window
+    if groups is not None:
+        boosted = validate_on_unseen_groups(window, y, groups, p.valid_holdout_share, p.seed)
+    booster, best = problem.boost(boosted.train, boosted.valid)
     calibrator = problem.calibrator().fit(
-        raw_score(booster, problem.matrix[window.valid]), y[window.valid]
+        raw_score(booster, problem.matrix[boosted.valid]), y[boosted.valid]
     )
     margin = raw_score(booster, problem.matrix[window.test])
     test_pd = calibrator.predict(margin)
@@ -173,7 +178,7 @@ def _out_of_time(
     baseline_pd = scorecard.predict_pd(problem.frame.iloc[window.test])
     metrics = _model_metrics(y[window.test], test_pd, margin)
     split = SplitSummary(
-        "out-of-time", window.describe(), len(window.train), len(window.valid), len(window.test)
+        "out-of-time", boosted.describe(), len(boosted.train), len(boosted.valid), len(window.test)
     )
     return _Evaluation(
         booster,

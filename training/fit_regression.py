@@ -32,7 +32,7 @@ from training.inputs import (
     training_info,
 )
 from training.policy import TrainingPolicy
-from training.split import out_of_time_split, random_folds
+from training.split import out_of_time_split, random_folds, validate_on_unseen_groups
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,12 @@ def fit_regression_task(
             holdout_share=policy.holdout_share,
             seed=policy.seed,
         )
-        booster, best = boost(window.train, window.valid)
+        boosted = window
+        if groups is not None:
+            boosted = validate_on_unseen_groups(
+                window, y, groups, policy.valid_holdout_share, policy.seed, binary=False
+            )
+        booster, best = boost(boosted.train, boosted.valid)
         seen = np.concatenate([window.train, window.valid])
         baseline = baseline_model().fit(frame.iloc[seen], y[seen])
         test_rows = window.test
@@ -118,7 +123,11 @@ def fit_regression_task(
         metrics = regression_metrics(y[test_rows], test_pred)
         baseline_metrics = regression_metrics(y[test_rows], test_base)
         split = SplitSummary(
-            "out-of-time", window.describe(), len(window.train), len(window.valid), len(test_rows)
+            "out-of-time",
+            boosted.describe(),
+            len(boosted.train),
+            len(boosted.valid),
+            len(test_rows),
         )
         fold_maes: tuple[float, ...] = (metrics["mae"],)
         iterations: tuple[int, ...] = (best,)

@@ -116,6 +116,14 @@ class TrainingPolicy(BaseModel):
         description="Share of customers never fitted on, whose rows in the out-of-time window "
         "form the test set (out of sample and out of time); 0 tests on every customer",
     )
+    valid_holdout_share: float = Field(
+        0.2,
+        ge=0,
+        lt=1,
+        description="With dates and customers: share of the validation window's customers never "
+        "fitted on, whose validation rows alone early-stop and calibrate LightGBM (validating on "
+        "fitted customers rewards remembering them); 0 validates on every customer's rows",
+    )
     cv_folds: int = Field(5, ge=2, description="Stratified folds when the data has no dates")
     cv_repeats: int = Field(
         1, ge=1, description="Repeats of the cross-validation with reshuffled folds"

@@ -1,14 +1,15 @@
 """How rows are split for fitting, early stopping, calibration and testing.
 
 With dates, the split is out of time: the model is tested on the latest months, validated on the
-months just before and fitted on everything earlier, which is how it will be used. Without dates
-it falls back to stratified cross-validation, with a stratified hold-out inside each training
-fold for early stopping and calibration.
+months just before and fitted on everything earlier, which is how it will be used; with customer
+ids, test and validation customers can be kept out of fitting entirely. Without dates it falls
+back to stratified cross-validation, with a stratified hold-out inside each training fold for
+early stopping and calibration.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,8 @@ class TimeSplit:
     last_date: pd.Timestamp
 
     held_out_share: float = 0.0
+    # Share of the validation window's customers kept out of fitting (they alone validate).
+    valid_held_out_share: float = 0.0
 
     def describe(self) -> str:
         text = (
@@ -40,6 +43,11 @@ class TimeSplit:
         )
         if self.held_out_share:
             text += f" on {self.held_out_share:.0%} of customers never fitted on"
+        if self.valid_held_out_share:
+            text += (
+                f"; validated on {self.valid_held_out_share:.0%} of the validation window's "
+                "customers, never fitted on"
+            )
         return text
 
 
@@ -121,6 +129,41 @@ def out_of_time_split(
             )
     share = holdout_share if held.any() else 0.0
     return TimeSplit(train, valid, test, valid_start, test_start, last, share)
+
+
+def validate_on_unseen_groups(
+    split: TimeSplit,
+    y: NDArray[np.float64],
+    groups: pd.Series,
+    share: float,
+    seed: int,
+    binary: bool = True,
+) -> TimeSplit:
+    """``split`` with a ``share`` of the customers in its validation window moved out of
+    fitting: only their validation rows early-stop (and calibrate), and none of their rows is
+    fitted. Test rows are unchanged.
+
+    A customer's rows before and in the validation window share most of their outcome window
+    (a default 12 months ahead is the label of many consecutive snapshots), and its profile
+    identifies it. Validated on customers it was fitted on, a booster is rewarded for remembering
+    them, so early stopping lets it grow long after it stopped ranking unseen customers better.
+
+    The draw is per distinct customer, seeded and independent of row order. When the drawn
+    customers' rows cannot validate (no rows, or one outcome only) or the rest cannot be fitted,
+    ``split`` is returned unchanged.
+    """
+    if share <= 0 or len(split.valid) == 0:
+        return split
+    names = pd.Series(groups).reset_index(drop=True).astype("str")
+    candidates = np.sort(names.iloc[split.valid].unique())
+    drawn = candidates[np.random.default_rng([seed, 1]).random(len(candidates)) < share]
+    kept_out = names.isin(drawn).to_numpy()
+    train = split.train[~kept_out[split.train]]
+    valid = split.valid[kept_out[split.valid]]
+    for rows in (train, valid):
+        if len(rows) == 0 or (binary and int(y[rows].sum()) in (0, len(rows))):
+            return split
+    return replace(split, train=train, valid=valid, valid_held_out_share=share)
 
 
 def stratified_folds(

@@ -36,6 +36,13 @@ C1_EXPECTED = {
     "days_late_weighted_12m": 36,  # (10 x 1000 + 49 x 2000) / 3000
     "days_late_trend": 39,  # 49 (last 91 days) - 10 (before)
     "days_to_pay_mean_12m": 59.5,  # (40 + 79) / 2
+    "payment_delay_mean_3m": 49,  # both paid late: the signed delay equals days late
+    "payment_delay_mean_12m": 29.5,
+    # Paid 141 and 71 days before T; weights halve every 60 days.
+    "payment_delay_recent": (2 ** (-141 / 60) * 10 + 2 ** (-71 / 60) * 49)
+    / (2 ** (-141 / 60) + 2 ** (-71 / 60)),
+    "payment_delay_trend_12m": math.nan,  # two paid invoices: no trend
+    "open_past_usual_days": 0.5,  # I4 is 30 days overdue; usually paid 29.5 days late
     "days_since_last_payment": 71,  # 2024-04-20 -> 06-30
     "payment_gap_mean_12m": 35,  # 02-10, 03-20, 04-20: 70 days / 2 gaps
     "open_ar": 1100,
@@ -78,6 +85,9 @@ C2_EXPECTED = {
     "invoice_amount_12m": 900,
     "on_time_share_12m": math.nan,
     "days_late_mean_12m": math.nan,
+    "payment_delay_mean_12m": math.nan,
+    "payment_delay_recent": math.nan,
+    "open_past_usual_days": math.nan,  # I3 is overdue, but nothing paid tells what is usual
     "open_ar": 500,
     "overdue_share": 1.0,
     "max_days_overdue": 91,
@@ -153,6 +163,74 @@ def test_grace_days_turn_slightly_late_payments_on_time(hand_ledger: Ledger) -> 
     lenient = RulesPolicy(features=FeaturePolicy(on_time_grace_days=10))
     row = build_customer_features(hand_ledger, T, lenient).loc["C1"]
     assert row["on_time_share_12m"] == 0.5  # I1 (10 days late) is now on time, I2 (49) is not
+
+
+def _early_and_punctual_ledger() -> Ledger:
+    """E pays 5 and 2 days early, then 3 and 8 days late, and has one invoice 16 days overdue;
+    P pays every invoice on its due date and has nothing open."""
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["E", "P"],
+            "name": ["Early SA", "Punctual AG"],
+            "onboarding_date": ["2023-01-01", "2023-01-01"],
+            "payment_terms_days": [30, 30],
+            "currency": "EUR",
+        }
+    )
+    issued = ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01", "2024-05-15"]
+    due = ["2024-01-31", "2024-03-02", "2024-03-31", "2024-05-01", "2024-06-14"]
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": [f"E{i}" for i in range(5)] + [f"P{i}" for i in range(4)],
+            "customer_id": ["E"] * 5 + ["P"] * 4,
+            "invoice_date": issued + issued[:4],
+            "due_date": due + due[:4],
+            "amount": 100.0,
+            "currency": "EUR",
+        }
+    )
+    paid = ["2024-01-26", "2024-02-29", "2024-04-03", "2024-05-09"]
+    payments = pd.DataFrame(
+        {
+            "payment_id": [f"X{i}" for i in range(8)],
+            "invoice_id": [f"E{i}" for i in range(4)] + [f"P{i}" for i in range(4)],
+            "payment_date": paid + due[:4],
+            "amount": 100.0,
+        }
+    )
+    return Ledger.from_frames(customers, invoices, payments)
+
+
+def test_signed_payment_delay_tells_early_payers_apart() -> None:
+    features = build_customer_features(_early_and_punctual_ledger(), T)
+    early, punctual = features.loc["E"], features.loc["P"]
+    delays = np.array([-5, -2, 3, 8])
+    assert early["days_late_mean_12m"] == 11 / 4  # early payments count as 0 days late
+    assert early["payment_delay_mean_12m"] == delays.mean()
+    assert early["payment_delay_mean_3m"] == 5.5  # E2 and E3 were paid in the last 91 days
+    assert punctual["payment_delay_mean_12m"] == 0
+    # Usually paid 0.5 days late (median of the four); E4 is 16 days overdue.
+    assert early["open_past_usual_days"] == 15.5
+    assert punctual["open_past_usual_days"] == 0  # nothing open
+    paid_days = (pd.to_datetime(["2024-01-26", "2024-02-29", "2024-04-03", "2024-05-09"])
+                 - pd.Timestamp(T)).days.to_numpy()  # fmt: skip
+    slope = np.polyfit(paid_days, delays, 1)[0]
+    assert early["payment_delay_trend_12m"] == pytest.approx(30 * slope, rel=1e-12)
+    assert punctual["payment_delay_trend_12m"] == 0
+    weights = 2.0 ** (paid_days / 60)
+    assert early["payment_delay_recent"] == pytest.approx(
+        (weights * delays).sum() / weights.sum(), rel=1e-12
+    )
+
+
+def test_recency_half_life_comes_from_the_policy() -> None:
+    ledger = _early_and_punctual_ledger()
+    short = RulesPolicy(features=FeaturePolicy(recency_half_life_days=1))
+    long = RulesPolicy(features=FeaturePolicy(recency_half_life_days=365))
+    recent_short = build_customer_features(ledger, T, short).loc["E", "payment_delay_recent"]
+    recent_long = build_customer_features(ledger, T, long).loc["E", "payment_delay_recent"]
+    assert recent_short == pytest.approx(8, abs=1e-6)  # only the latest payment counts
+    assert 1 < recent_long < 8  # close to the plain mean of 1, pulled up by the recent ones
 
 
 def test_payment_after_as_of_changes_no_feature(hand_ledger: Ledger) -> None:

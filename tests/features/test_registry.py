@@ -39,6 +39,8 @@ def test_every_feature_has_a_definition_unit_kind_and_direction(spec: FeatureSpe
     [
         ("dso", 42.4, "EUR", "42 days"),
         ("days_since_last_payment", 1, "EUR", "1 day"),
+        ("payment_delay_mean_12m", -2.6, "EUR", "-3 days"),  # paid before due
+        ("payment_delay_recent", -1.2, "EUR", "-1 day"),
         ("overdue_share", 0.372, "EUR", "37%"),
         ("open_ar", 12_400.4, "EUR", "€12,400"),
         ("open_ar", -50, "USD", "-$50"),

@@ -83,6 +83,47 @@ def test_out_of_time_fit_reports_model_and_baseline_on_the_latest_rows(
     assert len(fit.calibration) == 10
 
 
+def test_customer_rows_validate_the_booster_only_on_customers_it_never_fitted(
+    make_sample: Callable,
+) -> None:
+    sample = make_sample(seed=2)
+    customers = pd.Series([f"C{i % 400:03d}" for i in range(len(sample.target))])
+    fits = {
+        share: fit_binary_task(
+            "default_pd",
+            sample.features,
+            sample.target,
+            times=sample.times,
+            groups=customers,
+            policy=FAST.model_copy(update={"valid_holdout_share": share}),
+        )
+        for share in (0.0, 0.2)
+    }
+    everyone, unseen = fits[0.0], fits[0.2]
+    assert "validated on 20% of the validation window's customers" in unseen.split.description
+    assert "validated on" not in everyone.split.description
+    assert unseen.split.n_valid < everyone.split.n_valid / 2
+    assert unseen.split.n_fit < everyone.split.n_fit
+    # Same test rows, and the scorecard baseline still learns from every row before them.
+    assert unseen.split.n_test == everyone.split.n_test
+    assert unseen.test_target.tolist() == everyone.test_target.tolist()
+    assert unseen.baseline_metrics == everyone.baseline_metrics
+
+
+def test_expected_days_late_validates_on_unseen_customers_too(make_sample: Callable) -> None:
+    sample = make_sample(seed=6)
+    customers = pd.Series([f"C{i % 400:03d}" for i in range(len(sample.target))])
+    fit = fit_regression_task(
+        "late_payment_days",
+        sample.features,
+        sample.features["days_late"],
+        times=sample.times,
+        groups=customers,
+        policy=FAST,
+    )
+    assert "validated on 20% of the validation window's customers" in fit.split.description
+
+
 def test_without_dates_the_metrics_are_out_of_fold(make_sample: Callable) -> None:
     sample = make_sample(seed=3, n=1500)
     fit = fit_binary_task("onboarding_pd", sample.features, sample.target, policy=FAST)

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from models.errors import InsufficientDataError, InvalidInputError
-from training.split import out_of_time_split, random_folds, stratified_folds
+from training.split import (
+    out_of_time_split,
+    random_folds,
+    stratified_folds,
+    validate_on_unseen_groups,
+)
 
 
 def _dates(days: list[int]) -> pd.Series:
@@ -91,3 +96,58 @@ def test_held_out_customers_are_tested_but_never_fitted_or_validated() -> None:
     assert "30% of customers never fitted on" in split.describe()
     again = out_of_time_split(dates, y, 6, 6, groups=customers, holdout_share=0.3, seed=7)
     assert np.array_equal(split.test, again.test)  # same seed, same customers held out
+
+
+def _customer_months(customers: int = 200, months: int = 30, seed: int = 1):
+    dates = pd.Series(pd.date_range("2023-01-31", periods=months, freq="ME").repeat(customers))
+    names = pd.Series(np.tile([f"C{i:04d}" for i in range(customers)], months))
+    y = np.random.default_rng(seed).integers(0, 2, len(dates)).astype(float)
+    return dates, names, y
+
+
+def test_validation_customers_are_never_fitted_and_the_test_rows_stay() -> None:
+    dates, customers, y = _customer_months()
+    split = out_of_time_split(dates, y, 6, 6, groups=customers, holdout_share=0.3, seed=7)
+    unseen = validate_on_unseen_groups(split, y, customers, 0.2, seed=7)
+    fitted = set(customers.iloc[unseen.train])
+    validating = set(customers.iloc[unseen.valid])
+    assert fitted.isdisjoint(validating)
+    assert validating <= set(customers.iloc[split.valid])
+    assert 0.1 < len(validating) / len(set(customers.iloc[split.valid])) < 0.3
+    # The rest of the validation window's customers are fitted on their earlier rows.
+    assert fitted == set(customers.iloc[split.train]) - validating
+    assert np.array_equal(unseen.test, split.test)
+    assert "validated on 20% of the validation window's customers" in unseen.describe()
+    again = validate_on_unseen_groups(split, y, customers, 0.2, seed=7)
+    assert np.array_equal(unseen.valid, again.valid)
+
+
+def test_validation_customers_do_not_depend_on_row_order() -> None:
+    dates, customers, y = _customer_months()
+    order = np.random.default_rng(3).permutation(len(dates))
+    split = out_of_time_split(dates, y, 6, 6, groups=customers)
+    shuffled_dates = dates.iloc[order].reset_index(drop=True)
+    shuffled_customers = customers.iloc[order].reset_index(drop=True)
+    shuffled = out_of_time_split(shuffled_dates, y[order], 6, 6, groups=shuffled_customers)
+    first = validate_on_unseen_groups(split, y, customers, 0.2, seed=1)
+    second = validate_on_unseen_groups(shuffled, y[order], shuffled_customers, 0.2, seed=1)
+    assert set(customers.iloc[first.valid]) == set(shuffled_customers.iloc[second.valid])
+
+
+def test_zero_share_validates_on_every_customer() -> None:
+    dates, customers, y = _customer_months()
+    split = out_of_time_split(dates, y, 6, 6, groups=customers, holdout_share=0.3, seed=7)
+    assert validate_on_unseen_groups(split, y, customers, 0.0, seed=7) is split
+
+
+def test_validation_customers_without_both_outcomes_keep_the_whole_window() -> None:
+    dates, customers, _ = _customer_months(customers=20)
+    y = np.zeros(len(dates))
+    y[customers.to_numpy() == "C0000"] = 1.0  # one customer holds every event
+    split = out_of_time_split(dates, y, 6, 6, groups=customers)
+    # Drawn, C0000 leaves the fit rows without an event; not drawn, the validation rows have
+    # none. Either way the validation window stays as it was.
+    for seed in range(5):
+        unseen = validate_on_unseen_groups(split, y, customers, 0.2, seed=seed)
+        assert unseen is split
+        assert "validated on" not in unseen.describe()

@@ -60,9 +60,12 @@ end
 """
 
 
-def prepare(home: Path, customers: int, reuse: bool) -> tuple[str, str, Policy]:
-    """The ledger database and a trained registry under ``home``."""
-    database_url = f"sqlite:///{(home / 'arscore.db').as_posix()}"
+def prepare(
+    home: Path, customers: int, reuse: bool, database_url: str | None
+) -> tuple[str, str, Policy]:
+    """The ledger database (SQLite under ``home`` unless ``database_url`` names an empty
+    database, e.g. PostgreSQL) and a trained registry under ``home``."""
+    database_url = database_url or f"sqlite:///{(home / 'arscore.db').as_posix()}"
     tracking_uri = f"sqlite:///{(home / 'mlflow.db').as_posix()}"
     policy = load_policy(None)
     if reuse and (home / "mlflow.db").exists():
@@ -211,10 +214,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8731)
     parser.add_argument("--home", type=Path, default=None, help="work directory (kept)")
     parser.add_argument("--reuse", action="store_true", help="reuse a trained --home")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="an empty database for the ledger and audit trail, e.g. "
+        "postgresql://postgres@127.0.0.1/arscore_bench (default: SQLite under --home)",
+    )
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="arscore-bench-api-"))
     home.mkdir(parents=True, exist_ok=True)
-    database_url, tracking_uri, policy = prepare(home, args.customers, args.reuse)
+    database_url, tracking_uri, policy = prepare(
+        home, args.customers, args.reuse, args.database_url
+    )
     engine = make_engine(database_url)
     suffix = str(int(time.time()))
     with engine.begin() as connection:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -132,6 +133,7 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.arscore = state
+    app.state.score_limiter = anyio.CapacityLimiter(1)
     install_error_handlers(app)
     install_metrics(app)
     for router in (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+import anyio
+from fastapi import APIRouter, Depends, Request
 
 from models.scoring import score_applicant, score_customers
 from serving.audit import get_decision
@@ -19,11 +20,26 @@ Officer = Annotated[Caller, Depends(require(*OFFICERS))]
 
 
 @router.post("/scores")
-def score(
-    body: ScoreRequest, state: StateDep, caller: Officer, idempotency_key: IdempotencyKey = None
+async def score(
+    body: ScoreRequest,
+    request: Request,
+    state: StateDep,
+    caller: Officer,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Score an existing customer: default and late-payment probability, grade, reasons,
     aging, overdue risk, early warnings, recommended limit and action."""
+    # One score at a time per worker (the app's limiter): a score is ~20 ms of Python and
+    # numpy under the GIL, so several in threads only add switching; queued requests wait
+    # without burning CPU.
+    return await anyio.to_thread.run_sync(
+        _score, body, state, caller, idempotency_key, limiter=request.app.state.score_limiter
+    )
+
+
+def _score(
+    body: ScoreRequest, state: Any, caller: Caller, idempotency_key: str | None
+) -> dict[str, Any]:
     as_of = scoring_date(body.as_of)
     inputs = {"customer_id": body.customer_id, "as_of": as_of.isoformat()}
 

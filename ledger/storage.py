@@ -35,7 +35,6 @@ class StorageError(RuntimeError):
     """The database cannot be used as asked (unsupported dialect, unreachable server…)."""
 
 
-SQLITE_MMAP_BYTES = 1 << 30
 SQLITE_CACHE_KIB = 64 * 1024
 
 
@@ -68,9 +67,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Reads through a memory map and a 64 MB page cache instead of a read() per page: the
-    # API's per-customer lookups touch pages scattered over the file, and this halves them.
-    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+    # A 64 MB page cache keeps a worker's hot pages between requests. No memory map: after
+    # another process writes (the other worker's audit records), reads through a map cost
+    # twice as much (measured: 2.2 ms against 1.2 ms for a limit check's reads).
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 

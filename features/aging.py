@@ -90,8 +90,6 @@ class CustomerAging:
 class _CustomerPart:
     aging: CustomerAging
     features: pd.DataFrame
-    known: np.ndarray
-    rows: np.ndarray
     amounts: np.ndarray
     counts: np.ndarray
     lost: np.ndarray
@@ -109,7 +107,16 @@ def customer_aging(
     """Each customer's aging, overdue risk and early warnings at ``as_of``. ``features`` are
     the customer features of ``a`` at ``as_of`` when the caller has them already (scoring
     does), so they are not computed twice."""
-    return _customer_part(a, to_day(as_of), policy, features, include_settled=False).aging
+    t = to_day(as_of)
+    known, rows = _invoice_rows(a, t, include_settled=False)
+    bucket, open_amount, _ = _aged_rows(a, rows, t, policy)
+    return _customer_part(a, t, policy, features, known, rows, bucket, open_amount).aging
+
+
+def _invoice_rows(a: LedgerArrays, t: int, include_settled: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Invoices issued by ``t``, and the ones the aging lists (open only, or all)."""
+    known = np.flatnonzero(a.inv_day <= t)
+    return known, known if include_settled else known[a.inv_close[known] > t]
 
 
 def _customer_part(
@@ -117,8 +124,13 @@ def _customer_part(
     t: int,
     policy: RulesPolicy,
     features: pd.DataFrame | None,
-    include_settled: bool,
+    known: np.ndarray,
+    rows: np.ndarray,
+    bucket: np.ndarray,
+    open_amount: np.ndarray,
 ) -> _CustomerPart:
+    """The customer rows and warnings from the aged ``rows`` (settled ones carry no open
+    amount, so they add nothing to the buckets)."""
     n = a.n_customers
     labels = policy.aging.labels
     if features is None:
@@ -126,15 +138,9 @@ def _customer_part(
     elif len(features) != n:
         raise ValueError(f"features hold {len(features)} customers; the ledger {n}")
 
-    known = np.flatnonzero(a.inv_day <= t)
-    is_open = a.inv_close[known] > t
-    rows = known if include_settled else known[is_open]
-    still_open = known[is_open]
-    bucket, open_amount, _ = _aged_rows(a, still_open, t, policy)
-
     nb = len(labels)
     open_rows = open_amount > 0
-    key = a.inv_cust[still_open][open_rows] * nb + bucket[open_rows]
+    key = a.inv_cust[rows][open_rows] * nb + bucket[open_rows]
     amounts = np.bincount(key, weights=open_amount[open_rows], minlength=n * nb).reshape(n, nb)
     counts = np.bincount(key, minlength=n * nb).reshape(n, nb)
 
@@ -179,7 +185,7 @@ def _customer_part(
         currency=_portfolio_currency(a),
     )
     aging = CustomerAging(from_day(t), labels, customers, warnings)
-    return _CustomerPart(aging, features, known, rows, amounts, counts, lost, invoiced, grades)
+    return _CustomerPart(aging, features, amounts, counts, lost, invoiced, grades)
 
 
 def age_arrays(
@@ -193,15 +199,17 @@ def age_arrays(
     """:func:`age_ledger` on a prepared ledger (``features`` as in :func:`customer_aging`)."""
     t = to_day(as_of)
     n = a.n_customers
-    part = _customer_part(a, t, policy, features, include_settled)
+    known, rows = _invoice_rows(a, t, include_settled)
+    bucket, open_amount, detail = _aged_rows(a, rows, t, policy)
+    part = _customer_part(a, t, policy, features, known, rows, bucket, open_amount)
     labels, features, amounts = part.aging.buckets, part.features, part.amounts
-    invoices = _invoice_table(a, part.rows, t, policy)
+    invoices = _invoice_table(a, rows, t, policy, bucket, open_amount, detail)
     summary = _summary(
         a,
         t,
         policy,
         features,
-        part.known,
+        known,
         part.lost,
         part.invoiced,
         part.grades,
@@ -256,9 +264,17 @@ def _aged_rows(
     return bucket, open_amount, detail
 
 
-def _invoice_table(a: LedgerArrays, rows: np.ndarray, t: int, policy: RulesPolicy) -> pd.DataFrame:
-    """Per-invoice aging rows: status, open amount, days overdue, bucket, collection step."""
-    bucket, open_amount, d = _aged_rows(a, rows, t, policy)
+def _invoice_table(
+    a: LedgerArrays,
+    rows: np.ndarray,
+    t: int,
+    policy: RulesPolicy,
+    bucket: np.ndarray,
+    open_amount: np.ndarray,
+    d: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """Per-invoice aging rows (aged by :func:`_aged_rows`): status, open amount, days overdue,
+    bucket, collection step."""
     is_open, paid, days_overdue, due = d["is_open"], d["paid"], d["days_overdue"], d["due"]
     labels = np.asarray(policy.aging.labels, dtype=object)
     disputed = a.inv_dispute[rows] <= t

@@ -163,9 +163,7 @@ def _out_of_time(
         holdout_share=p.holdout_share,
         seed=p.seed,
     )
-    boosted = window
-    if groups is not None:
-        boosted = validate_on_unseen_groups(window, y, groups, p.valid_holdout_share, p.seed)
+    boosted = validate_on_unseen_groups(window, y, groups, p.valid_holdout_share, p.seed)
     booster, best = problem.boost(boosted.train, boosted.valid)
     calibrator = problem.calibrator().fit(
         raw_score(booster, problem.matrix[boosted.valid]), y[boosted.valid]

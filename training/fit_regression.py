@@ -109,11 +109,9 @@ def fit_regression_task(
             holdout_share=policy.holdout_share,
             seed=policy.seed,
         )
-        boosted = window
-        if groups is not None:
-            boosted = validate_on_unseen_groups(
-                window, y, groups, policy.valid_holdout_share, policy.seed, binary=False
-            )
+        boosted = validate_on_unseen_groups(
+            window, y, groups, policy.valid_holdout_share, policy.seed, binary=False
+        )
         booster, best = boost(boosted.train, boosted.valid)
         seen = np.concatenate([window.train, window.valid])
         baseline = baseline_model().fit(frame.iloc[seen], y[seen])

@@ -134,7 +134,7 @@ def out_of_time_split(
 def validate_on_unseen_groups(
     split: TimeSplit,
     y: NDArray[np.float64],
-    groups: pd.Series,
+    groups: pd.Series | None,
     share: float,
     seed: int,
     binary: bool = True,
@@ -148,11 +148,12 @@ def validate_on_unseen_groups(
     identifies it. Validated on customers it was fitted on, a booster is rewarded for remembering
     them, so early stopping lets it grow long after it stopped ranking unseen customers better.
 
-    The draw is per distinct customer, seeded and independent of row order. When the drawn
+    Without ``groups`` (no customer ids) ``split`` is returned unchanged. The draw is per
+    distinct customer, seeded and independent of row order. When the drawn
     customers' rows cannot validate (no rows, or one outcome only) or the rest cannot be fitted,
     ``split`` is returned unchanged.
     """
-    if share <= 0 or len(split.valid) == 0:
+    if groups is None or share <= 0 or len(split.valid) == 0:
         return split
     names = pd.Series(groups).reset_index(drop=True).astype("str")
     candidates = np.sort(names.iloc[split.valid].unique())

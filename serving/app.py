@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from serving.errors import error_body, install_error_handlers
+from serving.heap import freeze_long_lived
 from serving.metrics import install_metrics
 from serving.reload_signal import latest_reload_request
 from serving.routes import aging, health, ledger_upserts, limits, rescore, scores
@@ -107,17 +108,17 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
                 latest = await asyncio.to_thread(_latest_request, state) if check_every else 0
                 due = poll_every > 0 and time.monotonic() - last_poll >= poll_every
                 if latest > seen or due:
-                    await asyncio.to_thread(state.store.reload)
-                    model_routes.publish_versions(state)
+                    await asyncio.to_thread(model_routes.reload_champions, state)
                     seen, last_poll = max(seen, latest), time.monotonic()
             except Exception:  # a failed check keeps the current models; the next one retries
                 continue
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if load_models and not state.store.current.loaded:
-            state.store.reload()
-            model_routes.publish_versions(state)
+        if load_models:
+            if not state.store.current.loaded:
+                model_routes.reload_champions(state, freeze=False)
+            freeze_long_lived()  # imports, state and models: the worker's long-lived heap
         watcher = None
         check, poll = state.config.reload_check_seconds, state.config.model_poll_seconds
         if load_models and (check > 0 or poll > 0):

@@ -10,16 +10,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from models.scoring import _json_ready
 from serving.auth import Caller, Role
 from serving.deps import OFFICERS, StateDep, require
+from serving.heap import freeze_long_lived
 from serving.metrics import MODEL_VERSION
 from serving.reload_signal import record_reload_request
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
 
-def publish_versions(state: Any) -> None:
-    """Expose the served versions as the ``arscore_model_version`` gauge."""
+def reload_champions(state: Any, *, freeze: bool = True) -> dict[str, Any]:
+    """Reload this worker's champions from the registry and publish the served versions as the
+    ``arscore_model_version`` gauge; after a new model loads, the long-lived heap is frozen
+    again (:mod:`serving.heap`). Returns the store's report."""
+    report = state.store.reload()
     for model in state.store.current.loaded.values():
         MODEL_VERSION.labels(model.name).set(float(model.version))
+    if freeze and any(entry["status"] == "loaded" for entry in report.values()):
+        freeze_long_lived()
+    return report
 
 
 @router.get("/models")
@@ -53,8 +60,7 @@ def reload_models(
     state: StateDep, caller: Annotated[Caller, Depends(require(Role.RISK_ADMIN))]
 ) -> dict[str, Any]:
     """Load the current champions; a model that fails keeps its previous version serving."""
-    report = state.store.reload()
-    publish_versions(state)
+    report = reload_champions(state)
     try:
         with state.engine.begin() as connection:
             record_reload_request(connection, caller.name, "POST /v1/models/reload")

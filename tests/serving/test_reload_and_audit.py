@@ -3,6 +3,8 @@ audit guarantee (no decision without its record: 503)."""
 
 from __future__ import annotations
 
+import gc
+
 import mlflow
 import pytest
 from fastapi.testclient import TestClient
@@ -156,3 +158,33 @@ def test_decision_is_refused_when_its_audit_record_cannot_be_written(private_ser
         ).scalar_one()
     assert limit != 777
     assert changes == 0
+
+
+def _collector_sees(obj: object) -> bool:
+    return any(o is obj for o in gc.get_objects())
+
+
+def test_models_are_frozen_out_of_the_collector_at_start_and_after_a_reload(
+    registry, private_service
+) -> None:
+    """A full collection walks every object the collector tracks (~200 ms in a worker); the
+    long-lived heap is frozen so requests only pay for their own objects."""
+    state, tokens = private_service
+    name = "arscore-late-payment"
+    previous = registry.get_model_version_by_alias(name, "champion").version
+    try:
+        with TestClient(create_app(state)) as client:
+            first = state.store.current.loaded["late_payment"].bundle
+            assert gc.get_freeze_count() > 0
+            assert not _collector_sees(first)
+
+            version = _new_champion_version(registry, name)
+            headers = {"Authorization": f"Bearer {tokens['risk_admin']}"}
+            body = client.post("/v1/models/reload", headers=headers).json()
+            assert body["models"]["late_payment"] == {"status": "loaded", "version": version}
+            second = state.store.current.loaded["late_payment"].bundle
+            assert second is not first
+            assert not _collector_sees(second)
+    finally:
+        registry.set_registered_model_alias(name, "champion", previous)
+        gc.unfreeze()

@@ -117,7 +117,7 @@ def serve(
     ] = False,
 ) -> None:
     """Run the scoring API under uvicorn (docs at /docs once it is up)."""
-    import uvicorn
+    from serving.workers import run as run_workers
 
     settings = load_settings()
     state = build_state(settings)  # fail here, with a clear message, not in every worker
@@ -135,9 +135,8 @@ def serve(
     )
     Path(metrics_dir).mkdir(parents=True, exist_ok=True)
     console.print(f"Serving on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    uvicorn.run(
+    run_workers(
         "arscore.commands.service:app_factory",
-        factory=True,
         host=host,
         port=port,
         workers=workers,

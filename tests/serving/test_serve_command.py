@@ -1,8 +1,11 @@
 """`arscore serve` itself: the production command (uvicorn, two workers) answers the main
-calls, and a promotion made with `arscore promote` reaches every worker without a restart."""
+calls, spreads connections over its workers, and a promotion made with `arscore promote`
+reaches every worker without a restart."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import shutil
 import subprocess
@@ -47,6 +50,30 @@ def _wait_ready(url: str, process: subprocess.Popen, seconds: float = 120) -> No
             pass
         time.sleep(0.3)
     raise RuntimeError("arscore serve did not become ready")
+
+
+def _workers_of_simultaneous_connections(port: int, count: int) -> list[int]:
+    """The worker pid behind each of ``count`` connections opened at once and kept open, as a
+    proxy's keep-alive pool or a load generator opens them."""
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(count)]
+    for connection in connections:
+        connection.connect()
+    pids = []
+    for connection in connections:
+        connection.request("GET", "/readyz")
+        pids.append(json.loads(connection.getresponse().read())["worker"])
+    for connection in connections:
+        connection.close()
+    return pids
+
+
+def _listening_sockets(port: int) -> int:
+    """How many TCP sockets listen on ``port`` (Linux: /proc/net/tcp, state 0A)."""
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        count += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return count
 
 
 def _served_versions(url: str, token: str, calls: int) -> tuple[set[str], set[int]]:
@@ -112,6 +139,14 @@ def test_arscore_serve_answers_and_follows_a_promotion_on_every_worker(trained, 
             assert check.status_code == 200, check.text
             assert check.json()["decision"] in ("approve", "refer", "decline")
             assert client.post("/v1/scores", json={"customer_id": customer}).status_code == 401
+
+        # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads connections
+        # opened together over both, rather than whichever worker woke first taking them all.
+        # (32 connections all hashed to one of two sockets has a chance of 2**-31.)
+        if sys.platform == "linux":
+            assert _listening_sockets(port) == 2
+        pids = _workers_of_simultaneous_connections(port, 32)
+        assert len(set(pids)) == 2, f"all 32 connections went to worker {pids[0]}"
 
         versions, workers = _served_versions(url, admin, 40)
         assert versions == {str(before)}

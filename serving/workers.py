@@ -1,0 +1,87 @@
+"""Run the API under uvicorn's worker supervisor, one listening socket per worker on Linux.
+
+Plain ``uvicorn --workers N`` shares the parent's one listening socket, and the first worker to
+wake accepts every pending connection. Clients that keep their connections open (a proxy's
+keep-alive pool, a load generator) then stay on that worker: in ``bench/api.py`` one run in
+three had all 8 connections on one worker and half the score throughput (67 against 121
+scores/s). Here each worker binds its own socket with ``SO_REUSEPORT`` and the Linux kernel
+spreads new connections over the workers by address hash. Where ``SO_REUSEPORT`` does not
+balance (macOS, Windows), with one worker or with port 0, the shared socket stays.
+
+uvicorn's supervisor (start, health checks, restarting a dead worker) is used unchanged: the
+parent's socket is only bound, never listened on, and when it is handed to a worker it opens
+that worker's own socket on the same address (:meth:`_WorkerListener.__reduce__`), so a
+restarted worker gets a fresh one too.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from typing import Any
+
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
+
+logger = logging.getLogger("uvicorn.error")
+
+
+def balances_connections(workers: int, port: int) -> bool:
+    """Whether per-worker ``SO_REUSEPORT`` sockets spread connections here."""
+    return workers > 1 and port != 0 and sys.platform == "linux"
+
+
+def reuse_port_socket(family: int, address: tuple[Any, ...]) -> socket.socket:
+    """A TCP socket bound to ``address`` in the address's ``SO_REUSEPORT`` group.
+
+    ``proto`` is set to TCP so that asyncio switches Nagle off on accepted connections; a
+    worker that cannot bind exits with uvicorn's start-up failure code, which stops the
+    supervisor instead of restarting the worker forever."""
+    sock = _WorkerListener(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        logger.error("cannot listen on %s:%s: %s", address[0], address[1], exc)
+        sys.exit(STARTUP_FAILURE)
+    sock.address = address
+    return sock
+
+
+class _WorkerListener(socket.socket):
+    """A ``SO_REUSEPORT`` socket that, sent to a worker process, becomes a new socket of the
+    same group there instead of a copy of this one."""
+
+    address: tuple[Any, ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return reuse_port_socket, (self.family, self.address)
+
+
+class _ReusePortConfig(uvicorn.Config):
+    def bind_socket(self) -> socket.socket:
+        family = socket.AF_INET6 if self.host and ":" in self.host else socket.AF_INET
+        sock = reuse_port_socket(family, (self.host, self.port))
+        logger.info("Uvicorn running on http://%s:%d, one socket per worker", self.host, self.port)
+        return sock
+
+
+def run(app: str, *, host: str, port: int, workers: int, log_level: str) -> None:
+    """Serve the ASGI factory at import path ``app`` with ``workers`` processes."""
+    if not balances_connections(workers, port):
+        uvicorn.run(app, factory=True, host=host, port=port, workers=workers, log_level=log_level)
+        return
+    config = _ReusePortConfig(
+        app, factory=True, host=host, port=port, workers=workers, log_level=log_level
+    )
+    listener = config.bind_socket()  # bound in the parent so a taken port fails here, at once
+    try:
+        Multiprocess(config, sockets=[listener]).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()

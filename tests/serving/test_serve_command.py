@@ -143,7 +143,11 @@ def test_arscore_serve_answers_and_follows_a_promotion_on_every_worker(trained, 
         # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads connections
         # opened together over both, rather than whichever worker woke first taking them all.
         # (32 connections all hashed to one of two sockets has a chance of 2**-31.)
+        # A worker listens once its models are loaded; the first may answer /readyz earlier.
         if sys.platform == "linux":
+            deadline = time.monotonic() + 60
+            while _listening_sockets(port) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
             assert _listening_sockets(port) == 2
         pids = _workers_of_simultaneous_connections(port, 32)
         assert len(set(pids)) == 2, f"all 32 connections went to worker {pids[0]}"

@@ -224,7 +224,7 @@ class EarlyWarningPolicy(_Section):
         0.30, ge=0, le=1, description="Overdue AR share of open AR above this"
     )
     dso_rise_days: float = Field(
-        15.0, ge=0, description="DSO at least this many days above the customer's usual DSO"
+        30.0, ge=0, description="DSO at least this many days above the customer's usual DSO"
     )
     dso_rise_ratio: float = Field(
         0.5, ge=0, description="... and at least this share above it (0.5 = +50%)"

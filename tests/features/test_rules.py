@@ -183,12 +183,12 @@ def test_overdue_share_warning_above_the_limit_only() -> None:
 
 
 def test_dso_rising_needs_both_the_days_and_the_ratio() -> None:
-    # usual 100: threshold max(100 + 15, 150) = 150
+    # usual 100: threshold max(100 + 30, 150) = 150
     assert _codes(_features(dso=149.9, dso_usual=100.0)) == []
     assert _codes(_features(dso=150.0, dso_usual=100.0)) == ["dso_rising"]
-    # usual 10: threshold max(25, 15) = 25
-    assert _codes(_features(dso=24.0, dso_usual=10.0)) == []
-    assert _codes(_features(dso=25.0, dso_usual=10.0)) == ["dso_rising"]
+    # usual 10: threshold max(10 + 30, 15) = 40
+    assert _codes(_features(dso=39.0, dso_usual=10.0)) == []
+    assert _codes(_features(dso=40.0, dso_usual=10.0)) == ["dso_rising"]
     assert _codes(_features(dso=300.0, dso_usual=NAN)) == []  # no history, no comparison
 
 

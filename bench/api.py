@@ -43,6 +43,7 @@ from models.reasons import texts_from_registry  # noqa: E402
 from models.scoring import ScoringPolicy, score_customers  # noqa: E402
 from serving.auth import create_token  # noqa: E402
 from serving.config import ServingConfig  # noqa: E402
+from serving.heap import freeze_long_lived  # noqa: E402
 from serving.limit_check import check_position, read_position  # noqa: E402
 from serving.model_store import ModelStore  # noqa: E402
 from serving.rescore import rescore  # noqa: E402
@@ -182,12 +183,13 @@ def in_process(database_url: str, tracking_uri: str, policy: Policy, ids: list[s
     return statistics.median(timings[len(ids) :])
 
 
-def _score_for(seconds, database_url, tracking_uri, ids, start, results) -> None:
+def _score_for(seconds, database_url, tracking_uri, policy, ids, start, results) -> None:
     """One process of :func:`in_process_throughput`: scores/s over ``seconds``."""
-    score = _scorer(database_url, tracking_uri, load_policy(None))
+    score = _scorer(database_url, tracking_uri, policy)
     for customer_id in ids:  # warm, as the server is warmed
         score(customer_id)
-    start.wait()
+    freeze_long_lived()  # as each server worker does once its models are loaded
+    start.wait(timeout=600)
     begun, done = time.perf_counter(), 0
     while time.perf_counter() - begun < seconds:
         score(ids[done % len(ids)])
@@ -195,18 +197,26 @@ def _score_for(seconds, database_url, tracking_uri, ids, start, results) -> None
     results.put(done / (time.perf_counter() - begun))
 
 
-def in_process_throughput(database_url: str, tracking_uri: str, ids: list[str], seconds: int):
+def in_process_throughput(
+    database_url: str, tracking_uri: str, policy: Policy, ids: list[str], seconds: int
+) -> float:
     """Scores/s two cores give in-process: two processes scoring side by side, as the two
     workers do, each as fast as it can."""
     context = multiprocessing.get_context("spawn")
     start, results = context.Barrier(2), context.Queue()
-    args = (seconds, database_url, tracking_uri, ids, start, results)
+    args = (seconds, database_url, tracking_uri, policy, ids, start, results)
     processes = [context.Process(target=_score_for, args=args) for _ in range(2)]
     for process in processes:
         process.start()
-    rates = [results.get() for _ in processes]
-    for process in processes:
-        process.join()
+    try:
+        rates = [results.get(timeout=600 + seconds) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.exitcode != 0:
+                process.kill()
+    if any(process.exitcode != 0 for process in processes):
+        raise RuntimeError("an in-process scoring process failed; see its traceback above")
     return sum(rates)
 
 
@@ -274,7 +284,7 @@ def main() -> None:
     sample = ids[:: max(1, len(ids) // 200)][:200]
     cost = in_process(database_url, tracking_uri, policy, sample)
     print(f"in-process score (ledger read + features + predict + explain): p50 {cost:.1f} ms")
-    two_cores = in_process_throughput(database_url, tracking_uri, sample, args.duration)
+    two_cores = in_process_throughput(database_url, tracking_uri, policy, sample, args.duration)
     print(
         f"  two cores in-process (two processes side by side): {two_cores:,.0f} scores/s "
         f"(2 / p50 would say {2000 / cost:,.0f})"

@@ -11,7 +11,14 @@ balance (macOS, Windows), with one worker or with port 0, the shared socket stay
 uvicorn's supervisor (start, health checks, restarting a dead worker) is used unchanged: the
 parent's socket is only bound, never listened on, and when it is handed to a worker it opens
 that worker's own socket on the same address (:meth:`_WorkerListener.__reduce__`), so a
-restarted worker gets a fresh one too.
+restarted worker gets a fresh one too. Before that, the parent checks with a plain bind that
+nothing listens on the address yet: without the check a second ``arscore serve`` on the same
+port, or workers left behind by a killed parent, would join the group and share the traffic.
+
+The trade-off: connections waiting in a worker's own queue when that worker stops (a crash, a
+restart, shutdown) are reset instead of being taken by the other worker, unless the kernel
+migrates them (``sysctl net.ipv4.tcp_migrate_req=1``, Linux 5.14+); with every worker down,
+clients are refused rather than queued.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
@@ -40,16 +47,33 @@ def reuse_port_socket(family: int, address: tuple[Any, ...]) -> socket.socket:
     worker that cannot bind exits with uvicorn's start-up failure code, which stops the
     supervisor instead of restarting the worker forever."""
     sock = _WorkerListener(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
     except OSError as exc:
         sock.close()
-        logger.error("cannot listen on %s:%s: %s", address[0], address[1], exc)
-        sys.exit(STARTUP_FAILURE)
+        _cannot_listen(address, exc)
     sock.address = address
     return sock
+
+
+def parent_socket(family: int, address: tuple[Any, ...]) -> socket.socket:
+    """The parent's socket: first a plain bind proves that nothing listens on ``address`` (a
+    ``SO_REUSEPORT`` bind alone would join another server's group), then the group's first
+    socket."""
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            _cannot_listen(address, exc)
+    return reuse_port_socket(family, address)
+
+
+def _cannot_listen(address: tuple[Any, ...], exc: OSError) -> NoReturn:
+    logger.error("cannot listen on %s port %s: %s", address[0], address[1], exc)
+    sys.exit(STARTUP_FAILURE)
 
 
 class _WorkerListener(socket.socket):
@@ -65,8 +89,8 @@ class _WorkerListener(socket.socket):
 class _ReusePortConfig(uvicorn.Config):
     def bind_socket(self) -> socket.socket:
         family = socket.AF_INET6 if self.host and ":" in self.host else socket.AF_INET
-        sock = reuse_port_socket(family, (self.host, self.port))
-        logger.info("Uvicorn running on http://%s:%d, one socket per worker", self.host, self.port)
+        sock = parent_socket(family, (self.host, self.port))
+        logger.info("listening on %s port %d, one socket per worker", self.host, self.port)
         return sock
 
 
@@ -79,9 +103,10 @@ def run(app: str, *, host: str, port: int, workers: int, log_level: str) -> None
         app, factory=True, host=host, port=port, workers=workers, log_level=log_level
     )
     listener = config.bind_socket()  # bound in the parent so a taken port fails here, at once
+    supervisor = Multiprocess(config, sockets=[listener])
     try:
-        Multiprocess(config, sockets=[listener]).run()
-    except KeyboardInterrupt:
-        pass
+        supervisor.run()
     finally:
         listener.close()
+    if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+        sys.exit(STARTUP_FAILURE)  # a worker could not start: say so, as one worker would

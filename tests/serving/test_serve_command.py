@@ -149,8 +149,8 @@ def test_arscore_serve_answers_and_follows_a_promotion_on_every_worker(trained, 
             while _listening_sockets(port) < 2 and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert _listening_sockets(port) == 2
-        pids = _workers_of_simultaneous_connections(port, 32)
-        assert len(set(pids)) == 2, f"all 32 connections went to worker {pids[0]}"
+            pids = _workers_of_simultaneous_connections(port, 32)
+            assert len(set(pids)) == 2, f"all 32 connections went to worker {pids[0]}"
 
         versions, workers = _served_versions(url, admin, 40)
         assert versions == {str(before)}

@@ -54,7 +54,6 @@ def reuse_port_socket(family: int, address: tuple[Any, ...]) -> socket.socket:
     except OSError as exc:
         sock.close()
         _cannot_listen(address, exc)
-    sock.address = address
     return sock
 
 
@@ -80,10 +79,8 @@ class _WorkerListener(socket.socket):
     """A ``SO_REUSEPORT`` socket that, sent to a worker process, becomes a new socket of the
     same group there instead of a copy of this one."""
 
-    address: tuple[Any, ...]
-
     def __reduce__(self) -> tuple[Any, ...]:
-        return reuse_port_socket, (self.family, self.address)
+        return reuse_port_socket, (self.family, self.getsockname())
 
 
 class _ReusePortConfig(uvicorn.Config):

@@ -26,7 +26,6 @@ def test_a_worker_gets_its_own_socket_on_the_same_address() -> None:
     parent = parent_socket(socket.AF_INET, ("127.0.0.1", 0))
     try:
         address = parent.getsockname()
-        parent.address = address  # as bound; port 0 itself is never balanced
         # What spawning a worker does with it: multiprocessing's pickler.
         worker = ForkingPickler.loads(bytes(ForkingPickler.dumps(parent)))
         try:

@@ -30,6 +30,9 @@ from features.receivables import (
 from features.rules import collection_steps, early_warnings, grade_strategy, overdue_risk_grade
 from ledger.frames import Ledger
 
+# ``None`` for the cells of closed invoices, as a 0-d object array numpy's ``where`` can take.
+_NONE = np.array(None, dtype=object)
+
 
 @dataclass(frozen=True)
 class AgingReport:
@@ -289,10 +292,10 @@ def _invoice_table(
             "open_amount": open_amount,
             "status": status,
             "days_overdue": days_overdue,
-            "bucket": np.where(is_open, labels[bucket], None),
+            "bucket": np.where(is_open, labels[bucket], _NONE),
             "disputed": disputed,
-            "collection_step": np.where(is_open, step, None),
-            "collection_action": np.where(is_open, action, None),
+            "collection_step": np.where(is_open, step, _NONE),
+            "collection_action": np.where(is_open, action, _NONE),
         },
         index=pd.Index(
             a.invoices["invoice_id"].iloc[a.inv_row[rows]], dtype="str", name="invoice_id"

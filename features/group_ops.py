@@ -7,8 +7,11 @@ visits rows in their given order, so a customer's result does not depend on who 
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 import numpy as np
 
+Empty: TypeAlias = float | np.integer[Any]  # the value of a code with no rows (NaN, a sentinel)
 _VALUE_BITS = 21  # medians take whole-day values below 2**21 (about 5,700 years)
 _SIGNED_OFFSET = 1 << (_VALUE_BITS - 1)  # signed medians: -2**20 .. 2**20 - 1 days
 
@@ -25,7 +28,7 @@ def group_count(codes: np.ndarray, n: int, mask: np.ndarray) -> np.ndarray:
     return np.bincount(codes, weights=mask.astype(np.float64), minlength=n)
 
 
-def group_max(codes: np.ndarray, n: int, values: np.ndarray, empty: float) -> np.ndarray:
+def group_max(codes: np.ndarray, n: int, values: np.ndarray, empty: Empty) -> np.ndarray:
     """Maximum per code; ``empty`` (may be NaN) where a code has no rows."""
     out = np.full(n, empty, dtype=np.float64)
     # Same dtypes on both sides keep ufunc.at on numpy's fast path (20x faster than casting).
@@ -33,7 +36,7 @@ def group_max(codes: np.ndarray, n: int, values: np.ndarray, empty: float) -> np
     return out
 
 
-def group_min(codes: np.ndarray, n: int, values: np.ndarray, empty: float) -> np.ndarray:
+def group_min(codes: np.ndarray, n: int, values: np.ndarray, empty: Empty) -> np.ndarray:
     """Minimum per code; ``empty`` (may be NaN) where a code has no rows."""
     out = np.full(n, empty, dtype=np.float64)
     np.fmin.at(out, codes.astype(np.int64, copy=False), values.astype(np.float64, copy=False))

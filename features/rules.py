@@ -177,7 +177,10 @@ def early_warnings(
         lambda v, th, _: f"{pct(v)} of open receivables is overdue (limit {pct(th)})",
     )
     usual = f["dso_usual"]
-    dso_threshold = np.maximum(usual + policy.dso_rise_days, usual * (1 + policy.dso_rise_ratio))
+    dso_threshold = pd.Series(
+        np.maximum(usual + policy.dso_rise_days, usual * (1 + policy.dso_rise_ratio)),
+        index=f.index,
+    )
     add(
         "dso_rising",
         f["dso"] >= dso_threshold,
@@ -223,8 +226,11 @@ def early_warnings(
         lambda v, th, _: f"A dispute was raised {v:.0f} days ago",
     )
     gap = f["payment_gap_mean_12m"]
-    silence_limit = np.maximum(
-        policy.payment_silence_min_days, (gap * policy.payment_silence_factor).fillna(0.0)
+    silence_limit = pd.Series(
+        np.maximum(
+            policy.payment_silence_min_days, (gap * policy.payment_silence_factor).fillna(0.0)
+        ),
+        index=f.index,
     )
     add(
         "payment_silence",

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 
 from ledger.schema import CUSTOMERS, ENTITIES, IMPLIED_PAYMENT_SUFFIX, INVOICES, Entity, Kind
 
-DATE_DTYPE = "datetime64[ns]"
+if TYPE_CHECKING:
+    from pandas._typing import AstypeArg
 
-_DTYPES: dict[Kind, str] = {
+DATE_DTYPE: Final = "datetime64[ns]"
+
+_DTYPES: dict[Kind, AstypeArg] = {
     Kind.ID: "str",
     Kind.TEXT: "str",
     Kind.COUNTRY: "str",
@@ -33,7 +36,7 @@ _DTYPES: dict[Kind, str] = {
 }
 
 
-def dtype_of(entity: Entity, column: str) -> str:
+def dtype_of(entity: Entity, column: str) -> AstypeArg:
     """The canonical pandas dtype of one column."""
     return _DTYPES[entity.field(column).kind]
 

@@ -142,8 +142,8 @@ def _python_column(series: pd.Series, kind: Kind, dates_as_text: bool) -> list[A
         return out.tolist()
     if kind is Kind.COUNT:
         return [None if pd.isna(v) else int(v) for v in series.astype(object)]
-    values = series.astype(object)
-    return values.where(series.notna(), None).tolist()
+    objects = series.astype(object)
+    return objects.where(series.notna(), None).tolist()
 
 
 def _rows(entity_name: str, frame: pd.DataFrame, dates_as_text: bool) -> Iterator[list[tuple]]:
@@ -157,7 +157,7 @@ def _rows(entity_name: str, frame: pd.DataFrame, dates_as_text: bool) -> Iterato
 def upsert_frames(
     connection: Connection,
     frames: dict[str, pd.DataFrame],
-    update_columns: dict[str, Sequence[str]] | None = None,
+    update_columns: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, int]:
     """Insert or update (by id) conformed entity frames inside the caller's transaction.
 

@@ -186,7 +186,7 @@ class FeatureSchema:
                 present = series.notna().to_numpy()
                 codes = np.full(len(series), np.nan)
                 if present.any():
-                    found = lookup.get_indexer(_category_text(series))
+                    found = lookup.get_indexer(pd.Index(_category_text(series)))
                     codes[present] = np.where(found >= 0, found, np.nan)
                 matrix[:, position] = codes
             else:
@@ -202,7 +202,7 @@ class FeatureSchema:
         names = [self.columns[i].name for i in positions]
         if not names or not frame.columns.is_unique:
             return None
-        where = frame.columns.get_indexer(names)
+        where = frame.columns.get_indexer(pd.Index(names))
         dtypes = frame.dtypes.to_numpy()[where]
         if not all(isinstance(d, np.dtype) and d.kind == "f" for d in dtypes):
             return None
@@ -212,7 +212,7 @@ class FeatureSchema:
     @staticmethod
     def _numeric(name: str, series: pd.Series) -> NDArray[np.float64]:
         if pd.api.types.is_bool_dtype(series.dtype):
-            return series.astype("float64").to_numpy()
+            return np.asarray(series.astype("float64").to_numpy(), dtype=np.float64)
         if pd.api.types.is_numeric_dtype(series.dtype):
             values = series.astype("float64").to_numpy(na_value=np.nan)
         else:
@@ -231,7 +231,7 @@ class FeatureSchema:
                 f"column {name!r} holds an infinite value in "
                 f"{_first_bad_row(infinite, series.index)}; leave it empty if unknown"
             )
-        return values
+        return np.asarray(values, dtype=np.float64)
 
     def to_dict(self) -> dict[str, Any]:
         return {"columns": [c.to_dict() for c in self.columns]}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -50,7 +50,7 @@ async def _caller(
     return caller
 
 
-def require(*roles: Role) -> Callable[..., Caller]:
+def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
     """A dependency admitting only callers with one of ``roles`` (401 unknown, 403 wrong role)."""
     allowed = frozenset(roles)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Date,
     bindparam,
@@ -73,7 +74,7 @@ def position_from_aging(
     report: AgingReport, customer_id: str, refer_days_overdue: int
 ) -> LimitPosition:
     """A customer's limit position read off an aging report."""
-    row = report.customers.loc[customer_id]
+    row = report.customers.loc[customer_id].to_dict()
     invoices = report.invoices
     long_overdue = invoices[
         (invoices["customer_id"] == customer_id)
@@ -263,7 +264,7 @@ _customers, _invoices, _payments, _orders = (
     tables.payments,
     tables.orders,
 )
-_CUSTOMER = bindparam("customer_id")
+_CUSTOMER: BindParameter[str] = bindparam("customer_id")
 _TODAY = bindparam("today", type_=Date)
 _HEADER_QUERY = select(
     _customers.c.credit_limit,

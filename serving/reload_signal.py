@@ -16,14 +16,15 @@ from ledger import tables
 
 def record_reload_request(connection: Connection, requested_by: str, reason: str) -> int:
     """Ask every worker to reload its champions; returns the request id."""
-    result = connection.execute(
-        tables.model_reload_requests.insert().values(
-            requested_at=datetime.now(UTC),
-            requested_by=requested_by[:100],
-            reason=reason[:200],
+    requests = tables.model_reload_requests
+    inserted = connection.execute(
+        requests.insert()
+        .values(
+            requested_at=datetime.now(UTC), requested_by=requested_by[:100], reason=reason[:200]
         )
+        .returning(requests.c.request_id)
     )
-    return int(result.inserted_primary_key[0])
+    return int(inserted.scalar_one())
 
 
 def latest_reload_request(connection: Connection) -> int:

@@ -100,8 +100,8 @@ def summarise(scores: list[CustomerScore], before: pd.DataFrame) -> dict[str, An
             str(i): {str(j): int(table.loc[i, j]) for j in table.columns} for i in table.index
         }
         earlier = {
-            row.customer_id: set(json.loads(row.early_warnings or "[]"))
-            for row in before.itertuples()
+            customer: set(json.loads(codes or "[]"))
+            for customer, codes in zip(before["customer_id"], before["early_warnings"], strict=True)
         }
     else:
         earlier = {}

@@ -134,7 +134,7 @@ def late_payment_labels(
     late = (paid.isna() | (paid > cutoff)).astype("int8")
     # Known once paid on time, or once the cut-off (or a write-off) has passed within the data.
     observable = (paid.notna() & (paid <= cutoff)) | (cutoff <= data_end) | written_off.notna()
-    days_late = ((paid - s["due_date"]) / pd.Timedelta(days=1)).astype("float64")
+    days_late = ((paid - s["due_date"]).dt.days).astype("float64")
     return pd.DataFrame(
         {
             "invoice_id": s["invoice_id"],

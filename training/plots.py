@@ -80,7 +80,7 @@ def score_distribution_figure(scores: NDArray[np.float64], y: NDArray[np.float64
     """Score points of defaulters and payers: the less they overlap, the better."""
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
-    bins = np.linspace(np.min(scores), np.max(scores), 40)
+    bins = np.linspace(np.min(scores), np.max(scores), 40).tolist()
     ax.hist(scores[y == 0], bins=bins, alpha=0.6, density=True, label="no event")
     ax.hist(scores[y == 1], bins=bins, alpha=0.6, density=True, label="event (default)")
     ax.set(xlabel="score points", ylabel="density", title="Score distribution, test rows")

@@ -195,8 +195,8 @@ def decide_promotion(
             champion_value = regression_metrics(fit.test_target, predicted)["mae"]
         basis = "on the same out-of-time test rows"
     else:
-        champion_value = current.metric_value if current.metric == metric else None
-        if champion_value is None:
+        recorded = current.metric_value if current.metric == metric else None
+        if recorded is None:
             return PromotionDecision(
                 False,
                 f"champion v{current.version} has no recorded {metric}; promote by hand",
@@ -205,6 +205,7 @@ def decide_promotion(
                 None,
                 current.version,
             )
+        champion_value = recorded
         basis = "cross-validated (no out-of-time fold: the data has no dates)"
     better = value > champion_value if higher_is_better else value < champion_value
     verdict = "beats" if better else "does not beat"

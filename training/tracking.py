@@ -103,11 +103,14 @@ def _metrics(fit: BinaryFit | RegressionFit) -> dict[str, float]:
     out = {f"test_{k}": float(v) for k, v in fit.metrics.items()}
     out |= {f"baseline_{k}": float(v) for k, v in fit.baseline_metrics.items()}
     if isinstance(fit, BinaryFit):
-        for row in fit.grades.itertuples():
-            out[f"grade_{row.grade}_n"] = float(row.n)
-            if row.n:
-                out[f"grade_{row.grade}_mean_pd"] = float(row.mean_pd)
-                out[f"grade_{row.grade}_observed_rate"] = float(row.observed_rate)
+        grades = fit.grades
+        for grade, n, mean_pd, observed_rate in zip(
+            grades["grade"], grades["n"], grades["mean_pd"], grades["observed_rate"], strict=True
+        ):
+            out[f"grade_{grade}_n"] = float(n)
+            if n:
+                out[f"grade_{grade}_mean_pd"] = float(mean_pd)
+                out[f"grade_{grade}_observed_rate"] = float(observed_rate)
         for i, auc in enumerate(fit.fold_aucs, start=1):
             out[f"fold_{i}_auc"] = float(auc)
     else:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from features.policy import RulesPolicy
 from models.policy import CreditLimitPolicy, MasterScalePolicy
@@ -78,7 +79,7 @@ def policy_from_dict(data: dict[str, Any], source: str = "policy") -> Policy:
         raise PolicyError(f"{source} has {len(problems)} problem(s):\n{listing}") from exc
 
 
-def _describe(error: Any) -> str:
+def _describe(error: ErrorDetails) -> str:
     where = ".".join(str(part) for part in error["loc"]) or "(top level)"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":

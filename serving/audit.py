@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Row, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ledger import tables
@@ -48,7 +48,7 @@ class Decision:
     outputs: dict[str, Any]
 
 
-def _decision(row: Any) -> Decision:
+def _decision(row: Row[Any]) -> Decision:
     m = row._mapping
     return Decision(
         decision_id=m["decision_id"],

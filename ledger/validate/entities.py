@@ -15,6 +15,7 @@ from ledger.validate.table import Table
 
 
 def check_duplicates(table: Table, issues: IssueLog) -> None:
+    """Each key once per file; every repeat is reported, naming the first row."""
     key = table.entity.key
     if not table.has(key):
         return
@@ -39,6 +40,7 @@ def check_duplicates(table: Table, issues: IssueLog) -> None:
 
 
 def check_customers(table: Table, issues: IssueLog) -> None:
+    """A credit limit is 0 or more (empty means no limit)."""
     limit = table.value("credit_limit")
     if table.has("credit_limit"):
         negative = (limit < 0).fillna(False).to_numpy()
@@ -54,6 +56,7 @@ def check_customers(table: Table, issues: IssueLog) -> None:
 
 
 def check_invoices(table: Table, issues: IssueLog) -> None:
+    """No date before the invoice date; a dispute date only on a disputed invoice."""
     issued = table.value("invoice_date")
     if not table.has("invoice_date"):
         return
@@ -89,6 +92,7 @@ def check_invoices(table: Table, issues: IssueLog) -> None:
 
 
 def check_payments(table: Table, issues: IssueLog) -> None:
+    """Payment ids keep clear of the suffix reserved for implied payments."""
     if not table.has("payment_id"):
         return
     reserved = table.value("payment_id").str.endswith(IMPLIED_PAYMENT_SUFFIX).fillna(False)

@@ -36,6 +36,7 @@ def first_by_key(keys: pd.Series, values: pd.Series) -> pd.Series:
 
 
 def by_id(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
+    """``frame[column]`` indexed by ``frame[key]`` as text."""
     return pd.Series(frame[column].to_numpy(), index=pd.Index(frame[key], dtype="str"))
 
 

@@ -28,6 +28,7 @@ def currency_of_new_customers(inv: Table) -> pd.Series:
 
 
 def as_frame(table: Table) -> pd.DataFrame:
+    """The parsed values of the entity's columns the input had (or validation filled)."""
     return pd.DataFrame({c: table.values[c] for c in table.entity.columns if c in table.values})
 
 

@@ -39,6 +39,7 @@ def clean(series: pd.Series) -> pd.Series:
 
 
 def is_text(s: pd.Series) -> bool:
+    """Text (str or object strings), not a bool column."""
     return pd.api.types.is_string_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
 
@@ -54,6 +55,7 @@ def as_text(s: pd.Series) -> pd.Series:
 
 
 def parse_dates(s: pd.Series, date_format: str | None) -> pd.Series:
+    """Calendar dates (NaT where unparsable); ISO with an optional time unless ``date_format``."""
     if pd.api.types.is_datetime64_any_dtype(s):
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_localize(None)  # keep the local calendar date as written
@@ -74,6 +76,7 @@ def parse_dates(s: pd.Series, date_format: str | None) -> pd.Series:
 
 
 def parse_numbers(s: pd.Series) -> pd.Series:
+    """Finite floats; NaN where unparsable or infinite."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         out = s.astype("float64")
     else:
@@ -82,6 +85,7 @@ def parse_numbers(s: pd.Series) -> pd.Series:
 
 
 def parse_bools(s: pd.Series) -> pd.Series:
+    """True/False from yes/no words (or typed bools); None where unparsable."""
     if pd.api.types.is_bool_dtype(s):
         return s.astype("object")
     if s.dtype == object and not s.dropna().map(type).isin([str]).any():

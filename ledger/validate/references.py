@@ -27,6 +27,7 @@ def _day(x: pd.Timestamp) -> str:
 
 
 def check_customer_refs(table: Table, known: pd.Index, issues: IssueLog, where: str) -> None:
+    """Every customer_id is ``known``; ``where`` says where it was looked for."""
     if not table.has("customer_id"):
         return
     ids = table.value("customer_id")

@@ -7,6 +7,8 @@ table. Row-level rules that combine columns are in :mod:`ledger.validate.entitie
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -54,8 +56,9 @@ def _parse_column(table: Table, f: Field, date_format: str | None, issues: Issue
                 f"{name} {table.shown(name, p)!r} is not a date in the expected format {expected}"
             ),
         )
-        out_of_range = parsed.notna() & ((parsed < EARLIEST_DATE) | (parsed > LATEST_DATE))
-        out_of_range = out_of_range.to_numpy()
+        out_of_range = (
+            parsed.notna() & ((parsed < EARLIEST_DATE) | (parsed > LATEST_DATE))
+        ).to_numpy()
         issues.add(
             table,
             out_of_range,
@@ -203,8 +206,13 @@ def read_columns(
             _note_thousands_separators(table, f.name, notes)
         if f.required:
             empty = table.text[f.name].isna().to_numpy()
-            issues.add(table, empty, f.name, lambda _p, n=f.name: f"{n} is empty; it is required")
+            issues.add(table, empty, f.name, _required_message(f.name))
     return table
+
+
+def _required_message(name: str) -> Callable[[int], str]:
+    """The message for an empty required cell (a closure per column, not per row)."""
+    return lambda _position: f"{name} is empty; it is required"
 
 
 def _note_thousands_separators(table: Table, column: str, notes: list[str]) -> None:

@@ -6,6 +6,8 @@ another file or the database are in :mod:`ledger.validate.references`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from ledger.schema import IMPLIED_PAYMENT_SUFFIX
@@ -73,9 +75,7 @@ def check_invoices(table: Table, issues: IssueLog) -> None:
             table,
             before,
             column,
-            lambda p, c=column, lab=label: (
-                f"{lab} {table.shown(c, p)} is before invoice_date {table.shown('invoice_date', p)}"
-            ),
+            _before_issue_message(table, column, label),
         )
     if table.has("dispute_date") and table.has("disputed"):
         said_no = (table.value("disputed") == False).fillna(False).to_numpy()  # noqa: E712
@@ -124,3 +124,10 @@ def fill_currency(table: Table, currency: str, notes: list[str]) -> None:
             f"{table.file}: currency empty on {int(empty.sum()):,} rows; used {currency} "
             "(the ARSCORE_CURRENCY setting)"
         )
+
+
+def _before_issue_message(table: Table, column: str, label: str) -> Callable[[int], str]:
+    """The message for a date before its invoice's issue date, at a row position."""
+    return lambda p: (
+        f"{label} {table.shown(column, p)} is before invoice_date {table.shown('invoice_date', p)}"
+    )

@@ -59,7 +59,8 @@ class Table:
 
 def show(value: object) -> str | None:
     """A value as the user would recognise it in their file."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    # pandas-stubs types isna() for known scalars only; a cell can hold any of them.
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
         return None
     if isinstance(value, datetime):
         stamp = pd.Timestamp(value)

@@ -37,7 +37,6 @@ def load_settings() -> Settings:
 def open_database(settings: Settings) -> Engine:
     """The ledger database, migrated to the current schema."""
     settings.ensure_home()
-    assert settings.database_url is not None
     try:
         engine = make_engine(settings.database_url)
         upgrade(engine)

@@ -32,7 +32,6 @@ def _policy(settings: Settings) -> Policy:
 
 def _tracking(settings: Settings) -> str:
     settings.ensure_home()
-    assert settings.mlflow_tracking_uri is not None
     return settings.mlflow_tracking_uri
 
 
@@ -234,7 +233,6 @@ def _ask_services_to_reload(settings: Settings, reason: str) -> None:
     from ledger.storage import make_engine, upgrade
     from serving.reload_signal import record_reload_request
 
-    assert settings.database_url is not None
     try:
         engine = make_engine(settings.database_url)
         upgrade(engine)

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from arscore.runtime import console, fail, load_settings, open_database, parse_date
+from arscore.runtime import (
+    console,
+    fail,
+    load_policy_or_fail,
+    load_settings,
+    open_database,
+    parse_date,
+)
 from arscore.views.aging import CustomerAging, aged_debtors, print_customer, print_portfolio
 from models.jsonable import jsonable, records
 
@@ -38,9 +45,9 @@ def features(
     """Build point-in-time customer features (one row per customer) into a Parquet file."""
     from features.customer import build_customer_features
 
-    day = _required_date(as_of)
+    day = parse_date(as_of, "--as-of")
     settings = load_settings()
-    policy = _load_policy(settings)
+    policy = load_policy_or_fail(settings)
     ledger = _read_ledger(settings, None)
     with console.status("Building customer features…"):
         frame = _guarded(lambda: build_customer_features(ledger, day, policy))
@@ -65,9 +72,9 @@ def aging(
 
     if fmt not in ("table", "json", "csv"):
         raise fail(f"--format must be table, json or csv; got {fmt!r}", code=2)
-    day = _required_date(as_of)
+    day = parse_date(as_of, "--as-of")
     settings = load_settings()
-    policy = _load_policy(settings)
+    policy = load_policy_or_fail(settings)
     ledger = _read_ledger(settings, customer)
     if customer is not None and customer not in set(ledger.customers["customer_id"]):
         raise fail(f"no customer with customer_id {customer!r} in the database", code=2)
@@ -87,21 +94,6 @@ def register(app: typer.Typer) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Shared steps
-
-
-def _required_date(value: str) -> date:
-    parsed = parse_date(value, "--as-of")
-    assert parsed is not None
-    return parsed
-
-
-def _load_policy(settings: Settings) -> Policy:
-    from arscore.policy import PolicyError, load_policy
-
-    try:
-        return load_policy(settings.policy_file)
-    except PolicyError as exc:
-        raise fail(str(exc), code=2) from exc
 
 
 def _read_ledger(settings: Settings, customer: str | None) -> Ledger:

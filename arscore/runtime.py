@@ -1,14 +1,17 @@
-"""What every command needs: validated settings, the migrated database and a console."""
+"""What every command needs: validated settings, the policy, the migrated database, dates from
+the command line and a console, each failing the same way (a red message and exit code 2)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import overload
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import Engine
 
+from arscore.policy import Policy, PolicyError, load_policy
 from arscore.settings import Settings
 from ledger.storage import StorageError, make_engine, upgrade
 
@@ -34,10 +37,18 @@ def load_settings() -> Settings:
         raise fail(f"invalid settings: {problems}", code=2) from exc
 
 
+def load_policy_or_fail(settings: Settings) -> Policy:
+    """The credit policy the settings name (the built-in one when unset), or exit code 2 with
+    every problem of the file."""
+    try:
+        return load_policy(settings.policy_file)
+    except PolicyError as exc:
+        raise fail(str(exc), code=2) from exc
+
+
 def open_database(settings: Settings) -> Engine:
     """The ledger database, migrated to the current schema."""
     settings.ensure_home()
-    assert settings.database_url is not None
     try:
         engine = make_engine(settings.database_url)
         upgrade(engine)
@@ -51,8 +62,16 @@ def open_database(settings: Settings) -> Engine:
     return engine
 
 
+@overload
+def parse_date(value: str, option: str) -> date: ...
+@overload
+def parse_date(value: str | None, option: str) -> date | None: ...
+
+
 def parse_date(value: str | None, option: str) -> date | None:
-    """Parse an ISO date given on the command line, naming the option when it is wrong."""
+    """Parse an ISO date given on the command line, naming the option when it is wrong.
+
+    A required option (``value: str``) gives a ``date``; an optional one may give ``None``."""
     if value is None:
         return None
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from serving.config import ServingConfig
@@ -16,7 +16,8 @@ class Settings(BaseSettings):
     """arscore's runtime configuration.
 
     ``database_url`` and ``mlflow_tracking_uri`` default to SQLite files under ``home``, so a
-    fresh clone needs no configuration at all.
+    fresh clone needs no configuration at all. The defaults are computed while validating, so
+    both are always plain strings afterwards: callers never check them for ``None``.
     """
 
     model_config = SettingsConfigDict(
@@ -28,11 +29,14 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(Path(".arscore"), description="Working directory for local state")
-    database_url: str | None = Field(
-        None, description="SQLAlchemy URL of the ledger database (default: SQLite under home)"
+    # Declared after ``home``: their default factories read the validated home.
+    database_url: str = Field(
+        default_factory=lambda data: _sqlite_under(data["home"], "arscore.db"),
+        description="SQLAlchemy URL of the ledger database (default: SQLite under home)",
     )
-    mlflow_tracking_uri: str | None = Field(
-        None, description="MLflow tracking and registry URI (default: SQLite under home)"
+    mlflow_tracking_uri: str = Field(
+        default_factory=lambda data: _sqlite_under(data["home"], "mlflow.db"),
+        description="MLflow tracking and registry URI (default: SQLite under home)",
     )
     policy_file: Path | None = Field(
         None, description="YAML credit policy file; the built-in defaults apply when unset"
@@ -59,15 +63,12 @@ class Settings(BaseSettings):
             raise ValueError(f"policy file {str(value)!r} does not exist")
         return value
 
-    @model_validator(mode="after")
-    def _defaults_under_home(self) -> Settings:
-        if self.database_url is None:
-            self.database_url = f"sqlite:///{(self.home / 'arscore.db').as_posix()}"
-        if self.mlflow_tracking_uri is None:
-            self.mlflow_tracking_uri = f"sqlite:///{(self.home / 'mlflow.db').as_posix()}"
-        return self
-
     def ensure_home(self) -> Path:
         """Create the home directory (for the default SQLite files) and return it."""
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home
+
+
+def _sqlite_under(home: Path, filename: str) -> str:
+    """The SQLAlchemy URL of the SQLite file ``filename`` in ``home``."""
+    return f"sqlite:///{(home / filename).as_posix()}"

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from arscore.policy import Policy, PolicyError, load_policy
-from arscore.runtime import console, fail, load_settings, open_database
+from arscore.runtime import console, fail, load_policy_or_fail, load_settings, open_database
 from arscore.settings import Settings
 
 if TYPE_CHECKING:
@@ -23,16 +22,8 @@ train_app = typer.Typer(
 )
 
 
-def _policy(settings: Settings) -> Policy:
-    try:
-        return load_policy(settings.policy_file)
-    except PolicyError as exc:
-        raise fail(str(exc), code=2) from exc
-
-
 def _tracking(settings: Settings) -> str:
     settings.ensure_home()
-    assert settings.mlflow_tracking_uri is not None
     return settings.mlflow_tracking_uri
 
 
@@ -82,7 +73,7 @@ def run_training(
     trained."""
     from training.pipeline import TASKS, NothingTrainedError, train_ledger_models
 
-    policy = _policy(settings)
+    policy = load_policy_or_fail(settings)
     if ledger.invoices.empty:
         raise fail("the ledger database has no invoices: run `arscore ingest` first")
     with console.status("Training…") as status:
@@ -158,7 +149,7 @@ def train_onboarding(
     from training.tabular import train_onboarding_table
 
     settings = load_settings()
-    policy = _policy(settings)
+    policy = load_policy_or_fail(settings)
     with console.status(f"Training on {table.name}…"):
         try:
             outcome = train_onboarding_table(
@@ -234,7 +225,6 @@ def _ask_services_to_reload(settings: Settings, reason: str) -> None:
     from ledger.storage import make_engine, upgrade
     from serving.reload_signal import record_reload_request
 
-    assert settings.database_url is not None
     try:
         engine = make_engine(settings.database_url)
         upgrade(engine)

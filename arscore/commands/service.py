@@ -11,8 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from arscore.policy import Policy, PolicyError, load_policy, policy_fingerprint
-from arscore.runtime import console, fail, load_settings, open_database, parse_date
+from arscore.policy import policy_fingerprint
+from arscore.runtime import (
+    console,
+    fail,
+    load_policy_or_fail,
+    load_settings,
+    open_database,
+    parse_date,
+)
 from arscore.settings import Settings
 
 if TYPE_CHECKING:
@@ -76,20 +83,13 @@ def token_list() -> None:
     console.print(table)
 
 
-def _policy(settings: Settings) -> Policy:
-    try:
-        return load_policy(settings.policy_file)
-    except PolicyError as exc:
-        raise fail(str(exc), code=2) from exc
-
-
 def build_state(settings: Settings) -> ServiceState:
     """The service state from the settings: the composition root's one job for serving."""
     from serving.model_store import ModelStore
     from serving.state import ServiceState
 
     engine = open_database(settings)
-    policy = _policy(settings)
+    policy = load_policy_or_fail(settings)
     config = settings.serving
     return ServiceState(
         engine=engine,
@@ -196,7 +196,6 @@ def rescore(
     from serving.rescore import write_csvs
 
     day = parse_date(as_of, "--as-of")
-    assert day is not None
     settings = load_settings()
     state = build_state(settings)
     state.store.reload()

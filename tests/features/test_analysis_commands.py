@@ -82,6 +82,19 @@ def test_aging_portfolio_json(env) -> None:
     assert [c["customer_id"] for c in payload["customers"]] == ["C2", "C1"]
 
 
+def _refuse(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+@pytest.mark.parametrize("customer", [[], ["--customer", "C1"]])
+def test_aging_json_is_strict_json(env, customer: list[str]) -> None:
+    """No NaN or Infinity tokens: the output goes through models.jsonable, like the API's."""
+    code, stdout, _ = _run(env, "aging", "--as-of", T, *customer, "--format", "json")
+    assert code == 0
+    payload = json.loads(stdout, parse_constant=_refuse)
+    assert payload["as_of"] == T
+
+
 def test_aging_portfolio_csv_is_the_aged_debtors_list(env) -> None:
     code, stdout, _ = _run(env, "aging", "--as-of", T, "--format", "csv")
     assert code == 0

@@ -8,8 +8,7 @@ import pandas as pd
 from features.aging import age_arrays, customer_aging
 from features.customer import customer_features_at
 from features.ledger_arrays import LedgerArrays, to_day
-from ledger.synth import generate
-from ledger.synth_config import SynthConfig
+from ledger.synth import SynthConfig, generate
 
 
 def test_customer_aging_equals_the_full_reports_customer_part() -> None:

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from ledger.storage import load_ledger, referenced_customers, write_ledger
-from ledger.synth import generate
-from ledger.synth_config import SynthConfig
+from ledger.synth import SynthConfig, generate
 from ledger.validate import IngestError, validate_frames
 
 

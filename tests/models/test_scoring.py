@@ -11,8 +11,7 @@ import pytest
 from arscore.policy import Policy
 from features.customer import build_customer_features
 from ledger.frames import Ledger
-from ledger.synth import generate
-from ledger.synth_config import SynthConfig
+from ledger.synth import SynthConfig, generate
 from models.scoring import (
     ScoringModels,
     ScoringPolicy,

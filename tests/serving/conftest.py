@@ -19,8 +19,7 @@ import uvicorn
 from arscore.policy import Policy
 from ledger.frames import Ledger
 from ledger.storage import make_engine, upgrade, write_ledger
-from ledger.synth import generate
-from ledger.synth_config import SynthConfig
+from ledger.synth import SynthConfig, generate
 from serving.app import create_app
 from serving.auth import create_token
 from serving.config import ServingConfig

@@ -17,8 +17,7 @@ from features.aging import age_arrays
 from features.ledger_arrays import LedgerArrays
 from ledger.frames import Ledger
 from ledger.storage import load_ledger, make_engine, upgrade, write_ledger
-from ledger.synth import generate
-from ledger.synth_config import SynthConfig
+from ledger.synth import SynthConfig, generate
 from serving.limit_check import (
     LimitPosition,
     check_limit,

@@ -3,7 +3,7 @@
 Payment behaviour is driven by the customer's risk ``z`` in the month the payment is decided
 (the payment run before the due date, or the issue month for early-payment discounts), never
 later: anything visible in the ledger on a date reflects only the state known at that date.
-Behaviour changes only with the stop-paying event itself (see ``synth_risk``): from day ``F``
+Behaviour changes only with the stop-paying event itself (see ``risk``): from day ``F``
 the customer pays nothing falling due on or after ``F``, settles older invoices at the last
 moment, and invoicing stops once the first unpaid invoice is ``SUPPLY_STOP_DAYS`` overdue.
 """
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ledger.schema import ORDER_STATUSES
-from ledger.synth_config import DAYS_PER_MONTH, NO_DAY, Calendar
-from ledger.synth_customers import AMOUNT_SIGMA, Customers
-from ledger.synth_risk import DEFAULT_DPD, RiskPath
-from ledger.synth_world import NON_STANDARD_TERMS, SEASONALITY
+from ledger.synth.config import DAYS_PER_MONTH, NO_DAY, Calendar
+from ledger.synth.customers import AMOUNT_SIGMA, Customers
+from ledger.synth.risk import DEFAULT_DPD, RiskPath
+from ledger.synth.world import NON_STANDARD_TERMS, SEASONALITY
 
 NON_STANDARD_SHARE = 0.03  # invoices not on the customer's standard terms
 MIN_AMOUNT_CENTS = 500

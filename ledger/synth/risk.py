@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ledger.synth_config import DAYS_PER_MONTH, NO_DAY, Calendar, SynthConfig
-from ledger.synth_customers import Customers
+from ledger.synth.config import DAYS_PER_MONTH, NO_DAY, Calendar, SynthConfig
+from ledger.synth.customers import Customers
 
 DEFAULT_DPD = 90  # days past due that make an unpaid invoice a default
 HORIZON_MONTHS = 12  # truth horizon of true_pd_12m

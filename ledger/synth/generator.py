@@ -1,4 +1,4 @@
-"""A realistic synthetic AR ledger with its ground truth, for demos, tests and benchmarks.
+"""The synthetic ledger's entry points: ``generate`` a ledger with its ground truth, ``write`` it.
 
 ``generate`` draws customers in chunks (each chunk with its own random stream spawned from the
 seed, so memory stays bounded and the output is deterministic), then numbers everything the way
@@ -9,7 +9,7 @@ The ground truth (``truth``) has one row per customer and month start ``T`` from
 probability, given its hidden state at ``T``, that the customer's first invoice reaching 90
 days past due unpaid does so in ``(T, T + 12 months]`` (the best any model can do), and
 ``defaulted_on`` is the day that actually happened (empty: no default by the ledger end).
-See ``synth_risk`` for the mechanics and ``synth_activity`` for invoicing and payments.
+See ``risk`` for the mechanics and ``activity`` for invoicing and payments.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from ledger.frames import Ledger
 from ledger.schema import ORDER_STATUSES
-from ledger.synth_activity import (
+from ledger.synth.activity import (
     Invoices,
     Orders,
     Payments,
@@ -34,13 +34,13 @@ from ledger.synth_activity import (
     draw_orders,
     draw_payments,
 )
-from ledger.synth_config import NO_DAY, Calendar, SynthConfig, to_datetime64
-from ledger.synth_customers import Customers, draw_customers
-from ledger.synth_io import write_result
-from ledger.synth_risk import TruthRows, simulate_risk, truth_rows
-from ledger.synth_world import COUNTRIES, INDUSTRIES
+from ledger.synth.config import NO_DAY, Calendar, SynthConfig, to_datetime64
+from ledger.synth.customers import Customers, draw_customers
+from ledger.synth.io import write_result
+from ledger.synth.risk import TruthRows, simulate_risk, truth_rows
+from ledger.synth.world import COUNTRIES, INDUSTRIES
 
-__all__ = ["SynthConfig", "SynthResult", "generate", "write"]
+__all__ = ["SynthResult", "generate", "write"]
 
 
 @dataclass(frozen=True)

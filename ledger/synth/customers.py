@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ledger.synth_config import DAYS_PER_MONTH, Calendar, SynthConfig
-from ledger.synth_world import COUNTRIES, INDUSTRIES, NAME_WORDS, STANDARD_TERMS
+from ledger.synth.config import DAYS_PER_MONTH, Calendar, SynthConfig
+from ledger.synth.world import COUNTRIES, INDUSTRIES, NAME_WORDS, STANDARD_TERMS
 
 # Lognormal spread of a customer's invoice amounts around its own typical amount.
 AMOUNT_SIGMA = 0.75

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ledger.frames import Ledger
 
 Format = Literal["table", "json", "csv"]
+FORMATS: dict[str, Format] = {"table": "table", "json": "json", "csv": "csv"}
 
 
 def features(
@@ -70,7 +71,8 @@ def aging(
     """Aging of receivables: the portfolio's aged debtors, or one customer's detail."""
     from features.aging import age_ledger
 
-    if fmt not in ("table", "json", "csv"):
+    form = FORMATS.get(fmt)
+    if form is None:
         raise fail(f"--format must be table, json or csv; got {fmt!r}", code=2)
     day = parse_date(as_of, "--as-of")
     settings = load_settings()
@@ -81,9 +83,9 @@ def aging(
     report = _guarded(lambda: age_ledger(ledger, day, policy))
     currency = settings.currency
     if customer is None:
-        _show_portfolio(report, fmt, policy, currency)  # type: ignore[arg-type]
+        _show_portfolio(report, form, policy, currency)
     else:
-        _show_customer(report, customer, fmt, policy, currency)  # type: ignore[arg-type]
+        _show_customer(report, customer, form, policy, currency)
 
 
 def register(app: typer.Typer) -> None:

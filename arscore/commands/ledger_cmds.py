@@ -73,19 +73,20 @@ def ingest(
     from ledger.ingest import IngestError, IngestSources, read_mapping
     from ledger.ingest import ingest as run_ingest
 
-    if folder is None and invoices is None:
-        raise fail("give a folder, or at least --invoices FILE", code=2)
-    if folder is not None and any(p is not None for p in (invoices, customers, payments, orders)):
+    given: IngestSources | Path  # the files themselves, or the folder to find them in
+    if folder is None:
+        if invoices is None:
+            raise fail("give a folder, or at least --invoices FILE", code=2)
+        given = IngestSources(
+            customers=customers, invoices=invoices, payments=payments, orders=orders
+        )
+    elif any(p is not None for p in (invoices, customers, payments, orders)):
         raise fail("give either a folder or single files (--invoices …), not both", code=2)
+    else:
+        given = folder
     settings = load_settings()
     try:
-        if folder is not None:
-            sources = IngestSources.from_dir(folder)
-        else:
-            assert invoices is not None
-            sources = IngestSources(
-                customers=customers, invoices=invoices, payments=payments, orders=orders
-            )
+        sources = given if isinstance(given, IngestSources) else IngestSources.from_dir(given)
         column_mapping = read_mapping(mapping or [], mapping_file)
     except (ValueError, OSError) as exc:
         raise fail(str(exc), code=2) from exc

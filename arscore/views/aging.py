@@ -65,7 +65,7 @@ class CustomerAging:
 
         return cls(
             customer_id=customer_id,
-            row=report.customers.loc[customer_id],
+            row=report.customers.loc[[customer_id]].iloc[0],
             buckets=own(report.customer_buckets),
             invoices=own(report.invoices),
             warnings=own(report.warnings),
@@ -109,9 +109,9 @@ def print_portfolio(
     buckets = Table(title="Aging buckets")
     for column in ("bucket", "amount", "invoices", "share"):
         buckets.add_column(column, justify="left" if column == "bucket" else "right")
-    for label, row in report.portfolio.iterrows():
+    for bucket, row in report.portfolio.iterrows():
         buckets.add_row(
-            str(label),
+            str(bucket),
             _money(row["amount"], currency),
             f"{row['count']:,.0f}",
             _share(row["share"]),

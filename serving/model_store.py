@@ -16,7 +16,7 @@ from typing import Any
 
 from models.bundle import ModelBundle
 from models.pyfunc import load_bundle
-from models.scoring import DAYS_LATE, DEFAULT_PD, LATE_PAYMENT, ScoringModels
+from models.scoring.common import DAYS_LATE, DEFAULT_PD, LATE_PAYMENT, ScoringModels
 from serving.config import ServingConfig
 
 ONBOARDING_PD = "onboarding_pd"
@@ -50,7 +50,7 @@ class Champions:
         return None if model is None else model.bundle
 
     def scoring(self) -> ScoringModels:
-        """The models :func:`models.scoring.score_customers` uses."""
+        """The models :func:`models.scoring.customers.score_customers` uses."""
         unavailable = {
             **self.missing,
             **{t: f"failed to load: {e}" for t, e in self.errors.items()},

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from models.scoring import ScoringPolicy
+from models.scoring.common import ScoringPolicy
 from serving.config import ServingConfig
 from serving.model_store import ModelStore
 

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends
 
 from features.aging import age_ledger
 from ledger.storage import load_ledger
-from models.scoring import _json_ready, score_open_invoices
+from models.scoring.common import _json_ready
+from models.scoring.invoices import score_open_invoices
 from serving.auth import Caller
 from serving.decide import customer_ledger, scoring_date
 from serving.deps import ANY_ROLE, OFFICERS, AsOfQuery, CustomerPath, StateDep, require

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.scoring import _json_ready
+from models.scoring.common import _json_ready
 from serving.auth import Caller, Role
 from serving.deps import OFFICERS, StateDep, require
 from serving.heap import freeze_long_lived

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Request
 
-from models.scoring import score_applicant, score_customers
+from models.scoring.applicants import score_applicant
+from models.scoring.customers import score_customers
 from serving.audit import get_decision
 from serving.auth import Caller
 from serving.decide import customer_ledger, decide, scoring_date

@@ -13,15 +13,10 @@ from features.customer import build_customer_features
 from ledger.frames import Ledger
 from ledger.synth import generate
 from ledger.synth_config import SynthConfig
-from models.scoring import (
-    ScoringModels,
-    ScoringPolicy,
-    UnknownCustomerError,
-    predict_and_explain,
-    score_applicant,
-    score_customers,
-    score_open_invoices,
-)
+from models.scoring.applicants import score_applicant
+from models.scoring.common import ScoringModels, ScoringPolicy, UnknownCustomerError
+from models.scoring.customers import predict_and_explain, score_customers
+from models.scoring.invoices import score_open_invoices
 from training.pipeline import train_ledger_models
 
 AS_OF = pd.Timestamp("2026-06-30")

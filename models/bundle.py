@@ -112,11 +112,15 @@ class ModelBundle:
         """The booster's raw output: log-odds for binary tasks, the prediction for regression."""
         return self._predict(self._matrix(frame), raw_score=True)
 
-    def predict_pd(self, frame: pd.DataFrame) -> NDArray[np.float64]:
-        """Calibrated probability of default (or of the binary event) of each row."""
+    def _calibrator(self) -> PlattCalibrator | IsotonicCalibrator:
         if self.kind != "binary" or self.calibrator is None:
             raise InvalidInputError(f"task {self.task!r} predicts a quantity, not a probability")
-        return self.calibrator.predict(self.raw_score(frame))
+        return self.calibrator
+
+    def predict_pd(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+        """Calibrated probability of default (or of the binary event) of each row."""
+        calibrator = self._calibrator()
+        return calibrator.predict(self.raw_score(frame))
 
     def predict(self, frame: pd.DataFrame) -> NDArray[np.float64]:
         """PD for binary tasks, the predicted value (e.g. days late) for regression tasks."""
@@ -145,7 +149,35 @@ class ModelBundle:
         texts: Mapping[str, FeatureText] | None = None,
     ) -> list[Explanation]:
         """The top ``top_n`` reasons raising and lowering each row's prediction, in words."""
+        return self._reasons(frame, self.contributions(frame).to_numpy(), top_n, texts)
+
+    def predict_and_explain(
+        self,
+        frame: pd.DataFrame,
+        top_n: int = 3,
+        texts: Mapping[str, FeatureText] | None = None,
+    ) -> tuple[NDArray[np.float64], list[Explanation]]:
+        """Calibrated PD and reasons of each row from one TreeSHAP pass: the contributions sum
+        to the raw score, so predicting separately would convert the features and walk the
+        trees twice."""
+        calibrator = self._calibrator()
         contributions = self.contributions(frame).to_numpy()
+        # Column by column, not ``sum(axis=1)``: numpy's pairwise row sums can change in the
+        # last bit with the number of rows, and one customer must score exactly as in a batch.
+        raw = np.zeros(len(contributions))
+        for j in range(contributions.shape[1]):
+            raw += contributions[:, j]
+        pd_values = np.asarray(calibrator.predict(raw), dtype="float64")
+        return pd_values, self._reasons(frame, contributions, top_n, texts)
+
+    def _reasons(
+        self,
+        frame: pd.DataFrame,
+        contributions: NDArray[np.float64],
+        top_n: int,
+        texts: Mapping[str, FeatureText] | None,
+    ) -> list[Explanation]:
+        """Each row's reasons from its TreeSHAP ``contributions`` (features, then bias)."""
         names = self.schema.names
         references = [c.reference for c in self.schema.columns]
         categorical = [c.kind == "categorical" for c in self.schema.columns]

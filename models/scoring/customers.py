@@ -24,11 +24,9 @@ from features.aging import CustomerAging, customer_aging
 from features.customer import AsOf, customer_features_at
 from features.ledger_arrays import LedgerArrays, from_day, to_day
 from ledger.frames import Ledger
-from models.bundle import ModelBundle
-from models.errors import InvalidInputError
 from models.limits import LimitRecommendation, recommend_limit
 from models.master_scale import grade_of, score_of
-from models.reasons import Explanation, FeatureText, explain_row
+from models.reasons import Explanation, FeatureText
 from models.scoring.common import (
     DAYS_LATE,
     DEFAULT_PD,
@@ -104,34 +102,6 @@ class _Predictions:
     unavailable: dict[str, str]
 
 
-def predict_and_explain(
-    bundle: ModelBundle,
-    X: pd.DataFrame,
-    top_n: int,
-    texts: Mapping[str, FeatureText] | None,
-) -> tuple[np.ndarray, list[Explanation]]:
-    """Calibrated PD and reasons from one TreeSHAP pass: the contributions sum to the raw
-    score, so predicting separately would convert the features and walk the trees twice."""
-    if bundle.calibrator is None:
-        raise InvalidInputError(f"task {bundle.task!r} predicts a quantity, not a probability")
-    contributions = bundle.contributions(X).to_numpy()
-    # Column by column, not ``sum(axis=1)``: numpy's pairwise row sums can change in the last
-    # bit with the number of rows, and one customer must score exactly as in the batch.
-    raw = np.zeros(len(contributions))
-    for j in range(contributions.shape[1]):
-        raw += contributions[:, j]
-    pd_values = bundle.calibrator.predict(raw)
-    names = bundle.schema.names
-    references = [c.reference for c in bundle.schema.columns]
-    categorical = [c.kind == "categorical" for c in bundle.schema.columns]
-    values = X[names].to_numpy(dtype=object)
-    explanations = [
-        explain_row(contributions[i], names, values[i], references, categorical, top_n, texts)
-        for i in range(len(X))
-    ]
-    return np.asarray(pd_values, dtype="float64"), explanations
-
-
 def _predict(
     features: pd.DataFrame,
     as_of_day: int,
@@ -145,8 +115,9 @@ def _predict(
     pd_values: NDArray[np.float64] | None = None
     explanations = None
     if models.default_pd is not None:
-        pd_values, explanations = predict_and_explain(
-            models.default_pd, features[models.default_pd.schema.names], top_n, texts
+        bundle = models.default_pd
+        pd_values, explanations = bundle.predict_and_explain(
+            features[bundle.schema.names], top_n, texts
         )
     else:
         reason = models.reason_missing(DEFAULT_PD)

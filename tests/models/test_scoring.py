@@ -15,7 +15,7 @@ from ledger.synth import generate
 from ledger.synth_config import SynthConfig
 from models.scoring.applicants import score_applicant
 from models.scoring.common import ScoringModels, ScoringPolicy, UnknownCustomerError
-from models.scoring.customers import predict_and_explain, score_customers
+from models.scoring.customers import score_customers
 from models.scoring.invoices import score_open_invoices
 from training.pipeline import train_ledger_models
 
@@ -161,6 +161,6 @@ def test_applicant_limit_never_exceeds_the_request(book) -> None:
 def test_one_shap_pass_gives_the_bundles_pd_and_reasons(book) -> None:
     ledger, models, policy, _ = book
     X = build_customer_features(ledger, AS_OF, policy.rules)[models.default_pd.schema.names]
-    pd_values, explanations = predict_and_explain(models.default_pd, X, 3, None)
+    pd_values, explanations = models.default_pd.predict_and_explain(X, 3, None)
     assert pd_values == pytest.approx(models.default_pd.predict_pd(X), rel=1e-9, abs=1e-12)
     assert explanations == models.default_pd.explain(X, top_n=3)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -31,6 +30,7 @@ from numpy.typing import NDArray
 from models.calibration import IsotonicCalibrator, PlattCalibrator, calibrator_from_dict
 from models.errors import BundleIntegrityError, InvalidInputError
 from models.feature_schema import FeatureSchema
+from models.jsonable import jsonable
 from models.master_scale import grade_of, score_of
 from models.policy import MasterScalePolicy
 from models.reasons import Explanation, FeatureText, explain_row
@@ -47,19 +47,6 @@ MANIFEST_FILE = "manifest.json"
 # OpenMP threads costs more than the prediction, and two service workers on two cores would
 # fight over them.
 SINGLE_THREAD_ROWS = 2_000
-
-
-def _json_safe(value: Any) -> Any:
-    """JSON without NaN/inf (not valid JSON): they become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.floating | np.integer):
-        return _json_safe(value.item())
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def _sha256(path: Path) -> str:
@@ -190,7 +177,7 @@ class ModelBundle:
     # --- persistence ---------------------------------------------------------------------
 
     def _meta(self) -> dict[str, Any]:
-        return _json_safe(
+        return jsonable(
             {
                 "format": BUNDLE_FORMAT,
                 "format_version": BUNDLE_VERSION,
@@ -223,7 +210,7 @@ class ModelBundle:
             files = [MODEL_FILE, META_FILE]
             if self.calibrator is not None:
                 (staging / CALIBRATOR_FILE).write_text(
-                    json.dumps(_json_safe(self.calibrator.to_dict()), indent=1)
+                    json.dumps(jsonable(self.calibrator.to_dict()), indent=1)
                 )
                 files.append(CALIBRATOR_FILE)
             (staging / META_FILE).write_text(json.dumps(self._meta(), indent=1, sort_keys=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -16,12 +16,12 @@ from features.ledger_arrays import LedgerArrays, from_day, to_day
 from ledger.frames import Ledger
 from ledger.schema import PROFILE_COLUMNS
 from models.bundle import ModelBundle
+from models.jsonable import jsonable
 from models.limits import recommend_onboarding_limit
 from models.master_scale import grade_of, score_of
 from models.reasons import FeatureText
 from models.scoring.common import (
     ScoringPolicy,
-    _json_ready,
     financials_of,
     limit_dict,
     reason_dicts,
@@ -41,18 +41,8 @@ class ApplicantScore:
     recommended_action: str
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (dates as ISO text, no NaN)."""
-        return _json_ready(
-            {
-                "as_of": self.as_of.isoformat(),
-                "default_probability": self.default_probability,
-                "risk_grade": self.risk_grade,
-                "score": self.score,
-                "recommended_credit_limit": self.recommended_credit_limit,
-                "reasons": self.reasons,
-                "recommended_action": self.recommended_action,
-            }
-        )
+        """JSON-ready, every field in declaration order (dates as ISO text, no NaN)."""
+        return jsonable({f.name: getattr(self, f.name) for f in fields(self)})
 
 
 def applicant_ledger(profile: Mapping[str, Any], as_of: dt.date, currency: str) -> Ledger:

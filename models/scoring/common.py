@@ -168,16 +168,3 @@ def limit_dict(rec: LimitRecommendation, currency: str) -> dict[str, Any]:
             {"rule": r.rule, "value": r.value, "explanation": r.explanation} for r in rec.rules
         ],
     }
-
-
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    return value

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from features.aging import CustomerAging, customer_aging
 from features.customer import AsOf, customer_features_at
 from features.ledger_arrays import LedgerArrays, from_day, to_day
 from ledger.frames import Ledger
+from models.jsonable import jsonable
 from models.limits import LimitRecommendation, recommend_limit
 from models.master_scale import grade_of, score_of
 from models.reasons import Explanation, FeatureText
@@ -33,7 +34,6 @@ from models.scoring.common import (
     LATE_PAYMENT,
     ScoringModels,
     ScoringPolicy,
-    _json_ready,
     financials_of,
     limit_dict,
     optional_number,
@@ -65,27 +65,8 @@ class CustomerScore:
     unavailable: dict[str, str]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (dates as ISO text, no NaN)."""
-        return _json_ready(
-            {
-                "customer_id": self.customer_id,
-                "as_of": self.as_of.isoformat(),
-                "default_probability": self.default_probability,
-                "late_payment_probability": self.late_payment_probability,
-                "expected_days_late": self.expected_days_late,
-                "risk_grade": self.risk_grade,
-                "score": self.score,
-                "recommended_credit_limit": self.recommended_credit_limit,
-                "current_credit_limit": self.current_credit_limit,
-                "reasons": self.reasons,
-                "aging": self.aging,
-                "overdue_risk": self.overdue_risk,
-                "early_warnings": self.early_warnings,
-                "recommended_action": self.recommended_action,
-                "model_versions": self.model_versions,
-                "unavailable": self.unavailable,
-            }
-        )
+        """JSON-ready, every field in declaration order (dates as ISO text, no NaN)."""
+        return jsonable({f.name: getattr(self, f.name) for f in fields(self)})
 
 
 @dataclass(frozen=True)

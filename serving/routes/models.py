@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.scoring.common import _json_ready
+from models.jsonable import jsonable
 from serving.auth import Caller, Role
 from serving.deps import OFFICERS, StateDep, require
 from serving.heap import freeze_long_lived
@@ -35,7 +35,7 @@ def list_models(
 ) -> dict[str, Any]:
     """Versions, alias, load time and key test metrics of each served model."""
     champions = state.store.current
-    return _json_ready(
+    return jsonable(
         {
             "alias": state.config.model_alias,
             "models": [

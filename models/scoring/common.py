@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -59,9 +59,21 @@ class ScoringModels:
         return self.unavailable.get(task, f"no {task} model is loaded")
 
 
+class ComposedPolicy(Protocol):
+    """What scoring reads of arscore's ``Policy`` beyond its rules (the composition root's
+    policy; this layer cannot import it)."""
+
+    @property
+    def master_scale(self) -> MasterScalePolicy: ...
+
+    @property
+    def credit_limits(self) -> CreditLimitPolicy: ...
+
+
 @dataclass(frozen=True)
 class ScoringPolicy:
-    """The parts of the credit policy scoring reads (the composition root passes its Policy)."""
+    """The parts of the credit policy scoring reads, built once by the composition root with
+    :meth:`from_policy`; ``version`` is the policy version recorded with every decision."""
 
     rules: RulesPolicy
     master_scale: MasterScalePolicy
@@ -69,13 +81,19 @@ class ScoringPolicy:
     version: str = "unversioned"
 
     @classmethod
-    def from_policy(cls, policy: Any) -> ScoringPolicy:
-        """From arscore's ``Policy`` (a RulesPolicy with master scale and limits sections)."""
+    def from_policy(cls, policy: ComposedPolicy, *, version: str | None = None) -> ScoringPolicy:
+        """From arscore's ``Policy`` (a RulesPolicy with master scale and limits sections).
+
+        ``version`` defaults to the policy's own; the service passes its version with the
+        policy's fingerprint, so a decision names exactly the rules it was made under.
+        """
+        if not isinstance(policy, RulesPolicy):
+            raise TypeError(f"policy must be a RulesPolicy; got {type(policy).__name__}")
         return cls(
             rules=policy,
             master_scale=policy.master_scale,
             credit_limits=policy.credit_limits,
-            version=getattr(policy, "version", "unversioned"),
+            version=getattr(policy, "version", "unversioned") if version is None else version,
         )
 
 

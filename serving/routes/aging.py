@@ -26,7 +26,7 @@ def customer_aging(
 ) -> dict[str, Any]:
     """Buckets, overdue figures, DSO and the open invoices of one customer."""
     day = scoring_date(as_of)
-    report = age_ledger(customer_ledger(state, customer_id), day, state.policy)
+    report = age_ledger(customer_ledger(state, customer_id), day, state.policy.rules)
     row = report.customers.iloc[0]
     return jsonable(
         {
@@ -54,7 +54,7 @@ def portfolio_aging(
 ) -> dict[str, Any]:
     """The portfolio's buckets and totals (DSO, CEI, overdue ratio) and warning count."""
     day = scoring_date(as_of)
-    report = age_ledger(load_ledger(state.engine), day, state.policy)
+    report = age_ledger(load_ledger(state.engine), day, state.policy.rules)
     return jsonable(
         {
             "as_of": day.isoformat(),
@@ -76,7 +76,7 @@ def customer_invoices(
     day = scoring_date(as_of)
     ledger = customer_ledger(state, customer_id)
     models = state.store.current.scoring()
-    view = score_open_invoices(ledger, day, models, state.scoring_policy)
+    view = score_open_invoices(ledger, day, models, state.policy)
     unavailable = {
         k: v for k, v in models.unavailable.items() if k in ("late_payment", "days_late")
     }

@@ -13,11 +13,12 @@ from serving.deps import OFFICERS, StateDep, require
 from serving.heap import freeze_long_lived
 from serving.metrics import MODEL_VERSION
 from serving.reload_signal import record_reload_request
+from serving.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
 
-def reload_champions(state: Any, *, freeze: bool = True) -> dict[str, Any]:
+def reload_champions(state: ServiceState, *, freeze: bool = True) -> dict[str, Any]:
     """Reload this worker's champions from the registry and publish the served versions as the
     ``arscore_model_version`` gauge; after a new model loads, the long-lived heap is frozen
     again (:mod:`serving.heap`). Returns the store's report."""

@@ -15,6 +15,7 @@ from serving.decide import customer_ledger, decide, scoring_date
 from serving.deps import OFFICERS, IdempotencyKey, StateDep, require
 from serving.errors import NotFound, Unavailable
 from serving.schemas import OnboardingRequest, ScoreRequest
+from serving.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["scores"])
 Officer = Annotated[Caller, Depends(require(*OFFICERS))]
@@ -39,7 +40,7 @@ async def score(
 
 
 def _score(
-    body: ScoreRequest, state: Any, caller: Caller, idempotency_key: str | None
+    body: ScoreRequest, state: ServiceState, caller: Caller, idempotency_key: str | None
 ) -> dict[str, Any]:
     as_of = scoring_date(body.as_of)
     inputs = {"customer_id": body.customer_id, "as_of": as_of.isoformat()}
@@ -54,7 +55,7 @@ def _score(
             ledger,
             as_of,
             models,
-            state.scoring_policy,
+            state.policy,
             customer_ids=[body.customer_id],
             top_n=state.config.reason_count,
             texts=state.texts,
@@ -89,7 +90,7 @@ def onboarding_score(
             profile,
             as_of,
             model.bundle,
-            state.scoring_policy,
+            state.policy,
             top_n=state.config.reason_count,
             texts=state.texts,
             currency=state.currency,

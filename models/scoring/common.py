@@ -26,10 +26,6 @@ from models.limits import Financials, LimitRecommendation
 from models.policy import CreditLimitPolicy, MasterScalePolicy
 from models.reasons import Explanation
 
-DEFAULT_PD = "default_pd"
-LATE_PAYMENT = "late_payment"
-DAYS_LATE = "days_late"
-
 
 class UnknownCustomerError(KeyError):
     """A requested customer is not in the ledger (the API answers 404)."""

@@ -29,9 +29,6 @@ from models.limits import LimitRecommendation, recommend_limit
 from models.master_scale import grade_of, score_of
 from models.reasons import Explanation, FeatureText
 from models.scoring.common import (
-    DAYS_LATE,
-    DEFAULT_PD,
-    LATE_PAYMENT,
     ScoringModels,
     ScoringPolicy,
     financials_of,
@@ -41,6 +38,7 @@ from models.scoring.common import (
     reason_dicts,
 )
 from models.scoring.invoices import next_invoice_frame
+from models.tasks import Task
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ def _predict(
             features[bundle.schema.names], top_n, texts
         )
     else:
-        reason = models.reason_missing(DEFAULT_PD)
+        reason = models.reason_missing(Task.DEFAULT_PD)
         for name in ("default_probability", "risk_grade", "score", "reasons"):
             unavailable[name] = reason
         unavailable["recommended_credit_limit"] = f"needs a default probability: {reason}"
@@ -117,9 +115,9 @@ def _predict(
         if models.days_late is not None:
             days_values = models.days_late.predict(next_invoice[models.days_late.schema.names])
     if late_values is None:
-        unavailable["late_payment_probability"] = models.reason_missing(LATE_PAYMENT)
+        unavailable["late_payment_probability"] = models.reason_missing(Task.LATE_PAYMENT)
     if days_values is None:
-        unavailable["expected_days_late"] = models.reason_missing(DAYS_LATE)
+        unavailable["expected_days_late"] = models.reason_missing(Task.DAYS_LATE)
 
     grades = scores = None
     if pd_values is not None:

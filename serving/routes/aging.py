@@ -10,6 +10,7 @@ from features.aging import age_ledger
 from ledger.storage import load_ledger
 from models.jsonable import jsonable, records
 from models.scoring.invoices import score_open_invoices
+from models.tasks import Task
 from serving.auth import Caller
 from serving.decide import customer_ledger, scoring_date
 from serving.deps import ANY_ROLE, OFFICERS, AsOfQuery, CustomerPath, StateDep, require
@@ -78,10 +79,10 @@ def customer_invoices(
     models = state.store.current.scoring()
     view = score_open_invoices(ledger, day, models, state.policy)
     unavailable = {
-        k: v for k, v in models.unavailable.items() if k in ("late_payment", "days_late")
+        k: v for k, v in models.unavailable.items() if k in (Task.LATE_PAYMENT, Task.DAYS_LATE)
     }
     if models.days_late is None:
-        unavailable["days_late"] = models.reason_missing("days_late")
+        unavailable[Task.DAYS_LATE] = models.reason_missing(Task.DAYS_LATE)
     return {
         "customer_id": customer_id,
         "as_of": day.isoformat(),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from models.scoring.applicants import score_applicant
 from models.scoring.customers import score_customers
+from models.tasks import Task
 from serving.audit import get_decision
 from serving.auth import Caller
 from serving.decide import customer_ledger, decide, scoring_date
@@ -82,9 +83,9 @@ def onboarding_score(
 
     def compute() -> tuple[dict[str, Any], dict[str, Any]]:
         champions = state.store.current
-        model = champions.loaded.get("onboarding_pd")
+        model = champions.loaded.get(Task.ONBOARDING_PD)
         if model is None:
-            reason = champions.scoring().reason_missing("onboarding_pd")
+            reason = champions.scoring().reason_missing(Task.ONBOARDING_PD)
             raise Unavailable(f"no onboarding model is available: {reason}")
         result = score_applicant(
             profile,

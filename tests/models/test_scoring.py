@@ -164,3 +164,12 @@ def test_one_shap_pass_gives_the_bundles_pd_and_reasons(book) -> None:
     pd_values, explanations = models.default_pd.predict_and_explain(X, 3, None)
     assert pd_values == pytest.approx(models.default_pd.predict_pd(X), rel=1e-9, abs=1e-12)
     assert explanations == models.default_pd.explain(X, top_n=3)
+
+
+def test_scoring_policy_records_the_version_it_is_given() -> None:
+    policy = Policy.model_validate({"version": "tight-2026"})
+    assert ScoringPolicy.from_policy(policy).version == "tight-2026"
+    pinned = ScoringPolicy.from_policy(policy, version="tight-2026 (0123456789ab)")
+    assert pinned.version == "tight-2026 (0123456789ab)"
+    assert pinned.rules is policy
+    assert pinned.master_scale is policy.master_scale

@@ -40,7 +40,8 @@ from features.registry import FEATURES, render_value  # noqa: E402
 from ledger.storage import load_ledger, make_engine, upgrade, write_ledger  # noqa: E402
 from ledger.synth import SynthConfig, generate  # noqa: E402
 from models.reasons import texts_from_registry  # noqa: E402
-from models.scoring import ScoringPolicy, score_customers  # noqa: E402
+from models.scoring.common import ScoringPolicy  # noqa: E402
+from models.scoring.customers import score_customers  # noqa: E402
 from serving.auth import create_token  # noqa: E402
 from serving.config import ServingConfig  # noqa: E402
 from serving.heap import freeze_long_lived  # noqa: E402

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -31,6 +30,7 @@ from numpy.typing import NDArray
 from models.calibration import IsotonicCalibrator, PlattCalibrator, calibrator_from_dict
 from models.errors import BundleIntegrityError, InvalidInputError
 from models.feature_schema import FeatureSchema
+from models.jsonable import jsonable
 from models.master_scale import grade_of, score_of
 from models.policy import MasterScalePolicy
 from models.reasons import Explanation, FeatureText, explain_row
@@ -47,19 +47,6 @@ MANIFEST_FILE = "manifest.json"
 # OpenMP threads costs more than the prediction, and two service workers on two cores would
 # fight over them.
 SINGLE_THREAD_ROWS = 2_000
-
-
-def _json_safe(value: Any) -> Any:
-    """JSON without NaN/inf (not valid JSON): they become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.floating | np.integer):
-        return _json_safe(value.item())
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def _sha256(path: Path) -> str:
@@ -112,11 +99,15 @@ class ModelBundle:
         """The booster's raw output: log-odds for binary tasks, the prediction for regression."""
         return self._predict(self._matrix(frame), raw_score=True)
 
-    def predict_pd(self, frame: pd.DataFrame) -> NDArray[np.float64]:
-        """Calibrated probability of default (or of the binary event) of each row."""
+    def _calibrator(self) -> PlattCalibrator | IsotonicCalibrator:
         if self.kind != "binary" or self.calibrator is None:
             raise InvalidInputError(f"task {self.task!r} predicts a quantity, not a probability")
-        return self.calibrator.predict(self.raw_score(frame))
+        return self.calibrator
+
+    def predict_pd(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+        """Calibrated probability of default (or of the binary event) of each row."""
+        calibrator = self._calibrator()
+        return calibrator.predict(self.raw_score(frame))
 
     def predict(self, frame: pd.DataFrame) -> NDArray[np.float64]:
         """PD for binary tasks, the predicted value (e.g. days late) for regression tasks."""
@@ -145,7 +136,35 @@ class ModelBundle:
         texts: Mapping[str, FeatureText] | None = None,
     ) -> list[Explanation]:
         """The top ``top_n`` reasons raising and lowering each row's prediction, in words."""
+        return self._reasons(frame, self.contributions(frame).to_numpy(), top_n, texts)
+
+    def predict_and_explain(
+        self,
+        frame: pd.DataFrame,
+        top_n: int = 3,
+        texts: Mapping[str, FeatureText] | None = None,
+    ) -> tuple[NDArray[np.float64], list[Explanation]]:
+        """Calibrated PD and reasons of each row from one TreeSHAP pass: the contributions sum
+        to the raw score, so predicting separately would convert the features and walk the
+        trees twice."""
+        calibrator = self._calibrator()
         contributions = self.contributions(frame).to_numpy()
+        # Column by column, not ``sum(axis=1)``: numpy's pairwise row sums can change in the
+        # last bit with the number of rows, and one customer must score exactly as in a batch.
+        raw = np.zeros(len(contributions))
+        for j in range(contributions.shape[1]):
+            raw += contributions[:, j]
+        pd_values = np.asarray(calibrator.predict(raw), dtype="float64")
+        return pd_values, self._reasons(frame, contributions, top_n, texts)
+
+    def _reasons(
+        self,
+        frame: pd.DataFrame,
+        contributions: NDArray[np.float64],
+        top_n: int,
+        texts: Mapping[str, FeatureText] | None,
+    ) -> list[Explanation]:
+        """Each row's reasons from its TreeSHAP ``contributions`` (features, then bias)."""
         names = self.schema.names
         references = [c.reference for c in self.schema.columns]
         categorical = [c.kind == "categorical" for c in self.schema.columns]
@@ -158,7 +177,7 @@ class ModelBundle:
     # --- persistence ---------------------------------------------------------------------
 
     def _meta(self) -> dict[str, Any]:
-        return _json_safe(
+        return jsonable(
             {
                 "format": BUNDLE_FORMAT,
                 "format_version": BUNDLE_VERSION,
@@ -191,7 +210,7 @@ class ModelBundle:
             files = [MODEL_FILE, META_FILE]
             if self.calibrator is not None:
                 (staging / CALIBRATOR_FILE).write_text(
-                    json.dumps(_json_safe(self.calibrator.to_dict()), indent=1)
+                    json.dumps(jsonable(self.calibrator.to_dict()), indent=1)
                 )
                 files.append(CALIBRATOR_FILE)
             (staging / META_FILE).write_text(json.dumps(self._meta(), indent=1, sort_keys=True))

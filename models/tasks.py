@@ -1,26 +1,44 @@
 """The modelling tasks and the names their models are registered under in MLflow.
 
-Training registers under these names and serving loads ``models:/<name>@champion``, so both
-read them from here.
+Training registers each task's model under its registered name and serving loads
+``models:/<name>@champion``, so both read them from here. :class:`Task` is a ``StrEnum``: a
+member equals (and formats as) its plain name, ``"default_pd"``, which is what MLflow tags,
+JSON keys and the CLI carry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Final
+
+
+class Task(StrEnum):
+    """What a model predicts: a customer's default, an invoice paid late, days late, or an
+    applicant's default from its profile alone."""
+
+    DEFAULT_PD = "default_pd"
+    LATE_PAYMENT = "late_payment"
+    DAYS_LATE = "days_late"
+    ONBOARDING_PD = "onboarding_pd"
+
+    @property
+    def registered_name(self) -> str:
+        """The MLflow registered-model name of this task's models."""
+        return REGISTERED_MODELS[self]
+
 
 CHAMPION_ALIAS: Final = "champion"
 
-DEFAULT_PD: Final = "arscore-default-pd"
-LATE_PAYMENT: Final = "arscore-late-payment"
-DAYS_LATE: Final = "arscore-days-late"
-ONBOARDING_PD: Final = "arscore-onboarding-pd"
-
-REGISTERED_MODELS: Final[dict[str, str]] = {
-    "default_pd": DEFAULT_PD,
-    "late_payment": LATE_PAYMENT,
-    "days_late": DAYS_LATE,
-    "onboarding_pd": ONBOARDING_PD,
-}
+REGISTERED_MODELS: Final[Mapping[Task, str]] = MappingProxyType(
+    {
+        Task.DEFAULT_PD: "arscore-default-pd",
+        Task.LATE_PAYMENT: "arscore-late-payment",
+        Task.DAYS_LATE: "arscore-days-late",
+        Task.ONBOARDING_PD: "arscore-onboarding-pd",
+    }
+)
 
 
 def champion_uri(registered_name: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.tasks import CHAMPION_ALIAS, REGISTERED_MODELS, Task
+
 
 class ServingConfig(BaseModel):
     """Limits and model names the service needs; defaults suit a single-node deployment."""
@@ -12,11 +14,11 @@ class ServingConfig(BaseModel):
 
     max_body_bytes: int = Field(1_000_000, ge=1_000, description="Largest request body (413)")
     max_batch_rows: int = Field(10_000, ge=1, description="Most rows in one bulk upsert (413)")
-    default_pd_model: str = "arscore-default-pd"
-    late_payment_model: str = "arscore-late-payment"
-    days_late_model: str = "arscore-days-late"
-    onboarding_model: str = "arscore-onboarding-pd"
-    model_alias: str = "champion"
+    default_pd_model: str = REGISTERED_MODELS[Task.DEFAULT_PD]
+    late_payment_model: str = REGISTERED_MODELS[Task.LATE_PAYMENT]
+    days_late_model: str = REGISTERED_MODELS[Task.DAYS_LATE]
+    onboarding_model: str = REGISTERED_MODELS[Task.ONBOARDING_PD]
+    model_alias: str = CHAMPION_ALIAS
     refer_days_overdue: int = Field(
         60, ge=1, description="A limit check is referred when an invoice is this many days overdue"
     )

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ledger.frames import Ledger
 from ledger.storage import load_ledger
 from models.errors import InvalidInputError
-from models.scoring import check_as_of
+from models.scoring.common import check_as_of
 from serving.audit import find_by_idempotency_key, record_decision
 from serving.auth import Caller
 from serving.errors import NotFound, Unavailable, Unprocessable

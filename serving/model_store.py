@@ -16,10 +16,10 @@ from typing import Any
 
 from models.bundle import ModelBundle
 from models.pyfunc import load_bundle
-from models.scoring import DAYS_LATE, DEFAULT_PD, LATE_PAYMENT, ScoringModels
+from models.scoring.common import ScoringModels
+from models.tasks import Task
 from serving.config import ServingConfig
 
-ONBOARDING_PD = "onboarding_pd"
 Loader = Callable[[str, str | None], ModelBundle]
 
 
@@ -27,7 +27,7 @@ Loader = Callable[[str, str | None], ModelBundle]
 class LoadedModel:
     """One champion in memory: its bundle, registered name and version."""
 
-    task: str
+    task: Task
     name: str
     version: str
     bundle: ModelBundle
@@ -50,26 +50,28 @@ class Champions:
         return None if model is None else model.bundle
 
     def scoring(self) -> ScoringModels:
-        """The models :func:`models.scoring.score_customers` uses."""
+        """The models :func:`models.scoring.customers.score_customers` uses."""
         unavailable = {
             **self.missing,
             **{t: f"failed to load: {e}" for t, e in self.errors.items()},
         }
         return ScoringModels(
-            default_pd=self.bundle(DEFAULT_PD),
-            late_payment=self.bundle(LATE_PAYMENT),
-            days_late=self.bundle(DAYS_LATE),
+            default_pd=self.bundle(Task.DEFAULT_PD),
+            late_payment=self.bundle(Task.LATE_PAYMENT),
+            days_late=self.bundle(Task.DAYS_LATE),
             versions=self.versions(),
             unavailable={t: r for t, r in unavailable.items() if t not in self.loaded},
         )
 
 
-def registered_names(config: ServingConfig) -> dict[str, str]:
+def registered_names(config: ServingConfig) -> dict[Task, str]:
+    """The registered model each task's champion is loaded from (the configuration may
+    rename them; the defaults are :data:`models.tasks.REGISTERED_MODELS`)."""
     return {
-        DEFAULT_PD: config.default_pd_model,
-        LATE_PAYMENT: config.late_payment_model,
-        DAYS_LATE: config.days_late_model,
-        ONBOARDING_PD: config.onboarding_model,
+        Task.DEFAULT_PD: config.default_pd_model,
+        Task.LATE_PAYMENT: config.late_payment_model,
+        Task.DAYS_LATE: config.days_late_model,
+        Task.ONBOARDING_PD: config.onboarding_model,
     }
 
 

@@ -1,6 +1,6 @@
-"""Batch rescoring: every customer through :func:`models.scoring.score_customers` (the same
-code as ``POST /v1/scores``), stored as a run with its model versions, then summarised against
-the previous run (grade migration, new early warnings, limits)."""
+"""Batch rescoring: every customer through :func:`models.scoring.customers.score_customers`
+(the same code as ``POST /v1/scores``), stored as a run with its model versions, then
+summarised against the previous run (grade migration, new early warnings, limits)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,9 @@ from features.ledger_arrays import LedgerArrays, from_day, to_day
 from ledger import tables
 from ledger.frames import Ledger
 from models.reasons import FeatureText
-from models.scoring import (
-    CustomerScore,
-    ScoringModels,
-    ScoringPolicy,
-    score_customers,
-    score_open_invoices,
-)
+from models.scoring.common import ScoringModels, ScoringPolicy
+from models.scoring.customers import CustomerScore, score_customers
+from models.scoring.invoices import score_open_invoices
 
 Progress = Callable[[int, int], None]
 CHUNK = 5_000

@@ -1,4 +1,5 @@
-"""What the running service holds: the database, its configuration and the policy in force."""
+"""What the running service holds: the database, its configuration, the policy in force
+(built once by the composition root) and the champion models."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from models.scoring import ScoringPolicy
+from models.scoring.common import ScoringPolicy
 from serving.config import ServingConfig
 from serving.model_store import ModelStore
 
@@ -18,20 +19,15 @@ class ServiceState:
 
     engine: Engine
     config: ServingConfig
-    policy: Any
-    policy_version: str
+    policy: ScoringPolicy
     store: ModelStore
     currency: str = "EUR"
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def scoring_policy(self) -> ScoringPolicy:
-        return ScoringPolicy(
-            rules=self.policy,
-            master_scale=self.policy.master_scale,
-            credit_limits=self.policy.credit_limits,
-            version=self.policy_version,
-        )
+    def policy_version(self) -> str:
+        """The policy version recorded with every decision and rescoring run."""
+        return self.policy.version
 
     @property
     def texts(self) -> dict[str, Any]:

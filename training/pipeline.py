@@ -18,14 +18,13 @@ from features.registry import FEATURES
 from ledger.frames import Ledger
 from models.errors import ModelError
 from models.policy import MasterScalePolicy
-from models.tasks import REGISTERED_MODELS
+from models.tasks import REGISTERED_MODELS, Task
 from training.fit import BinaryFit, fit_binary_task
 from training.fit_regression import RegressionFit, fit_regression_task
 from training.policy import TrainingPolicy
 from training.samples import Sample, default_pd_sample, invoice_samples, onboarding_sample
 from training.tracking import log_and_register
 
-TASKS: tuple[str, ...] = ("default_pd", "late_payment", "days_late", "onboarding_pd")
 Progress = Callable[[str], None]
 
 
@@ -69,7 +68,7 @@ def _fit(sample: Sample, training: TrainingPolicy, scale: MasterScalePolicy):
         "categorical": categorical_columns(columns),
         "policy": training,
     }
-    if sample.task == "days_late":
+    if sample.task == Task.DAYS_LATE:
         # Days late has no monotone credit logic of its own; the binary tasks do.
         return fit_regression_task(sample.task, sample.X, sample.y, **common)
     return fit_binary_task(
@@ -82,18 +81,18 @@ def build_samples(
     rules: RulesPolicy,
     training: TrainingPolicy,
     late_after_days: int | None = None,
-    tasks: Sequence[str] = TASKS,
+    tasks: Sequence[str] = tuple(Task),
 ) -> dict[str, Sample]:
     """Every requested task's sample from one prepared ledger."""
     arrays = LedgerArrays.from_ledger(ledger)
     samples: dict[str, Sample] = {}
-    if "default_pd" in tasks:
-        samples["default_pd"] = default_pd_sample(ledger, rules, training, arrays=arrays)
-    if "late_payment" in tasks or "days_late" in tasks:
+    if Task.DEFAULT_PD in tasks:
+        samples[Task.DEFAULT_PD] = default_pd_sample(ledger, rules, training, arrays=arrays)
+    if Task.LATE_PAYMENT in tasks or Task.DAYS_LATE in tasks:
         late, days = invoice_samples(ledger, rules, training, late_after_days)
-        samples["late_payment"], samples["days_late"] = late, days
-    if "onboarding_pd" in tasks:
-        samples["onboarding_pd"] = onboarding_sample(ledger, rules, training, arrays=arrays)
+        samples[Task.LATE_PAYMENT], samples[Task.DAYS_LATE] = late, days
+    if Task.ONBOARDING_PD in tasks:
+        samples[Task.ONBOARDING_PD] = onboarding_sample(ledger, rules, training, arrays=arrays)
     return {task: samples[task] for task in tasks if task in samples}
 
 
@@ -106,7 +105,7 @@ def train_ledger_models(
     tracking_uri: str | None,
     late_after_days: int | None = None,
     promote: bool = False,
-    tasks: Sequence[str] = TASKS,
+    tasks: Sequence[str] = tuple(Task),
     progress: Progress | None = None,
 ) -> list[TaskOutcome]:
     """Train every task the ledger supports; log and register each when ``tracking_uri`` is set.

@@ -24,6 +24,7 @@ from features.ledger_arrays import LedgerArrays, to_day
 from features.policy import RulesPolicy
 from features.registry import CUSTOMER_FEATURES, INVOICE_FEATURES
 from ledger.frames import Ledger
+from models.tasks import Task
 from training.labels import default_labels, late_payment_labels, onboarding_labels
 from training.policy import TrainingPolicy
 
@@ -126,14 +127,14 @@ def default_pd_sample(
     if not frames:
         empty = pd.DataFrame(columns=list(CUSTOMER_FEATURES))
         return Sample(
-            "default_pd",
+            Task.DEFAULT_PD.value,
             empty,
             np.array([]),
             pd.Series([], dtype="datetime64[ns]"),
             pd.Series([], dtype="str"),
         )
     return Sample(
-        task="default_pd",
+        task=Task.DEFAULT_PD.value,
         X=pd.concat(frames).reset_index(drop=True),
         y=np.concatenate(ys).astype(float),
         dates=pd.Series(np.concatenate(when), name="as_of"),
@@ -158,7 +159,7 @@ def invoice_samples(
     invoice_dates = outcome["invoice_date"]
 
     late = Sample(
-        task="late_payment",
+        task=Task.LATE_PAYMENT.value,
         X=X[observable].reset_index(drop=True),
         y=outcome["late"].to_numpy()[observable].astype(float),
         dates=invoice_dates[observable].reset_index(drop=True),
@@ -171,7 +172,7 @@ def invoice_samples(
     settle_by -= pd.Timedelta(days=training.default_dpd)
     paid = outcome["days_late"].notna().to_numpy() & (invoice_dates <= settle_by).to_numpy()
     days = Sample(
-        task="days_late",
+        task=Task.DAYS_LATE.value,
         X=X[paid].reset_index(drop=True),
         y=outcome["days_late"].to_numpy()[paid],
         dates=invoice_dates[paid].reset_index(drop=True),
@@ -201,7 +202,7 @@ def onboarding_sample(
     feats = customer_features_at(arrays, to_day(end), rules.features)
     X = feats.loc[labels["customer_id"].to_numpy(), list(ONBOARDING_FEATURES)]
     return Sample(
-        task="onboarding_pd",
+        task=Task.ONBOARDING_PD.value,
         X=X.reset_index(drop=True),
         y=labels["defaulted"].to_numpy().astype(float),
         dates=pd.Series(labels["onboarding_date"].to_numpy(), name="onboarding_date"),

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from models.errors import InsufficientDataError, InvalidInputError
 from models.policy import MasterScalePolicy
-from models.tasks import ONBOARDING_PD
+from models.tasks import REGISTERED_MODELS, Task
 from training.fit import BinaryFit, fit_binary_task
 from training.inputs import binary_target
 from training.policy import TrainingPolicy
@@ -262,7 +262,7 @@ def train_onboarding_frame(
     policy: TrainingPolicy | None = None,
     scale: MasterScalePolicy | None = None,
     promote: bool = False,
-    registered_name: str = ONBOARDING_PD,
+    registered_name: str = REGISTERED_MODELS[Task.ONBOARDING_PD],
     categorical: Sequence[str] | None = None,
     source: str = "table",
 ) -> TabularOutcome:
@@ -280,7 +280,7 @@ def train_onboarding_frame(
     )
     wanted = [c for c in (categorical or ()) if c in prepared.features.columns]
     fit = fit_binary_task(
-        "onboarding_pd",
+        Task.ONBOARDING_PD.value,
         prepared.features,
         prepared.target,
         times=prepared.times,

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from arscore.runtime import console, fail, load_policy_or_fail, load_settings, open_database
 from arscore.settings import Settings
+from models.tasks import REGISTERED_MODELS, Task
 
 if TYPE_CHECKING:
     from ledger.frames import Ledger
@@ -39,19 +40,18 @@ def train(
     ] = False,
     task: Annotated[
         list[str] | None,
-        typer.Option(help="Train only these: default_pd, late_payment, days_late, onboarding_pd"),
+        typer.Option(help=f"Train only these: {', '.join(Task)}"),
     ] = None,
 ) -> None:
     """Train every model the ledger supports, log them to MLflow and register them."""
     if ctx.invoked_subcommand is not None:
         return
     from ledger.storage import load_ledger
-    from training.pipeline import TASKS
 
-    tasks = tuple(task) if task else TASKS
-    unknown = [t for t in tasks if t not in TASKS]
+    tasks = tuple(task) if task else tuple(Task)
+    unknown = [t for t in tasks if t not in tuple(Task)]
     if unknown:
-        raise fail(f"unknown task(s) {unknown}; choose from {', '.join(TASKS)}", code=2)
+        raise fail(f"unknown task(s) {unknown}; choose from {', '.join(Task)}", code=2)
     settings = load_settings()
     engine = open_database(settings)
     started = time.perf_counter()
@@ -71,7 +71,7 @@ def run_training(
 ) -> list[TaskOutcome]:
     """Train the ledger's models with progress on the console; exit clearly if nothing can be
     trained."""
-    from training.pipeline import TASKS, NothingTrainedError, train_ledger_models
+    from training.pipeline import NothingTrainedError, train_ledger_models
 
     policy = load_policy_or_fail(settings)
     if ledger.invoices.empty:
@@ -91,7 +91,7 @@ def run_training(
                 tracking_uri=_tracking(settings),
                 late_after_days=late_after_days,
                 promote=promote,
-                tasks=tasks or TASKS,
+                tasks=tasks or tuple(Task),
                 progress=progress,
             )
         except NothingTrainedError as exc:
@@ -171,7 +171,6 @@ def train_onboarding(
 
 def models() -> None:
     """List registered model versions, their aliases and key metric."""
-    from models.tasks import REGISTERED_MODELS
     from training.registry import RegistryError, list_versions
 
     settings = load_settings()

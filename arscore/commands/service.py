@@ -85,6 +85,7 @@ def token_list() -> None:
 
 def build_state(settings: Settings) -> ServiceState:
     """The service state from the settings: the composition root's one job for serving."""
+    from models.scoring.common import ScoringPolicy
     from serving.model_store import ModelStore
     from serving.state import ServiceState
 
@@ -94,8 +95,9 @@ def build_state(settings: Settings) -> ServiceState:
     return ServiceState(
         engine=engine,
         config=config,
-        policy=policy,
-        policy_version=f"{policy.version} ({policy_fingerprint(policy)[:12]})",
+        policy=ScoringPolicy.from_policy(
+            policy, version=f"{policy.version} ({policy_fingerprint(policy)[:12]})"
+        ),
         store=ModelStore(config, settings.mlflow_tracking_uri),
         currency=settings.currency,
     )
@@ -215,7 +217,7 @@ def rescore(
             ledger,
             day,
             models,
-            state.scoring_policy,
+            state.policy,
             texts=state.texts,
             currency=state.currency,
             progress=progress,
@@ -224,7 +226,7 @@ def rescore(
     for task_name, reason in models.unavailable.items():
         console.print(f"[yellow]{task_name}: {reason}[/]")
     if out is not None:
-        paths = write_csvs(result, ledger, models, state.scoring_policy, out)
+        paths = write_csvs(result, ledger, models, state.policy, out)
         console.print("Wrote " + " and ".join(str(p) for p in paths))
     console.print(f"Run {result.run_id} stored with models {dict(models.versions)}.")
 

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends
 
 from features.aging import age_ledger
 from ledger.storage import load_ledger
-from models.scoring import _json_ready, score_open_invoices
+from models.jsonable import jsonable, records
+from models.scoring.invoices import score_open_invoices
+from models.tasks import Task
 from serving.auth import Caller
 from serving.decide import customer_ledger, scoring_date
 from serving.deps import ANY_ROLE, OFFICERS, AsOfQuery, CustomerPath, StateDep, require
 
 router = APIRouter(prefix="/v1", tags=["aging"])
-
-
-def _cell(value: Any) -> Any:
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = frame.reset_index().to_dict(orient="records")
-    return [_json_ready({k: _cell(v) for k, v in r.items()}) for r in rows]
 
 
 @router.get("/customers/{customer_id}/aging")
@@ -39,9 +27,9 @@ def customer_aging(
 ) -> dict[str, Any]:
     """Buckets, overdue figures, DSO and the open invoices of one customer."""
     day = scoring_date(as_of)
-    report = age_ledger(customer_ledger(state, customer_id), day, state.policy)
+    report = age_ledger(customer_ledger(state, customer_id), day, state.policy.rules)
     row = report.customers.iloc[0]
-    return _json_ready(
+    return jsonable(
         {
             "customer_id": customer_id,
             "as_of": day.isoformat(),
@@ -54,7 +42,7 @@ def customer_aging(
             "credit_limit": float(row["credit_limit"]),
             "exposure": float(row["exposure"]),
             "overdue_risk": {"grade": str(row["risk_grade"]), "strategy": str(row["strategy"])},
-            "invoices": _records(report.invoices),
+            "invoices": records(report.invoices),
         }
     )
 
@@ -67,11 +55,11 @@ def portfolio_aging(
 ) -> dict[str, Any]:
     """The portfolio's buckets and totals (DSO, CEI, overdue ratio) and warning count."""
     day = scoring_date(as_of)
-    report = age_ledger(load_ledger(state.engine), day, state.policy)
-    return _json_ready(
+    report = age_ledger(load_ledger(state.engine), day, state.policy.rules)
+    return jsonable(
         {
             "as_of": day.isoformat(),
-            "buckets": _records(report.portfolio),
+            "buckets": records(report.portfolio),
             "summary": report.summary,
         }
     )
@@ -89,16 +77,16 @@ def customer_invoices(
     day = scoring_date(as_of)
     ledger = customer_ledger(state, customer_id)
     models = state.store.current.scoring()
-    view = score_open_invoices(ledger, day, models, state.scoring_policy)
+    view = score_open_invoices(ledger, day, models, state.policy)
     unavailable = {
-        k: v for k, v in models.unavailable.items() if k in ("late_payment", "days_late")
+        k: v for k, v in models.unavailable.items() if k in (Task.LATE_PAYMENT, Task.DAYS_LATE)
     }
     if models.days_late is None:
-        unavailable["days_late"] = models.reason_missing("days_late")
+        unavailable[Task.DAYS_LATE] = models.reason_missing(Task.DAYS_LATE)
     return {
         "customer_id": customer_id,
         "as_of": day.isoformat(),
-        "invoices": _records(view),
+        "invoices": records(view),
         "model_versions": dict(models.versions),
         "unavailable": unavailable,
     }

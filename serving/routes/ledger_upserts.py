@@ -15,6 +15,7 @@ from ledger.validate import IngestError, provided_columns, validate_frames
 from serving.auth import Caller, Role
 from serving.deps import StateDep, require
 from serving.errors import PayloadTooLarge, Unavailable, Unprocessable
+from serving.state import ServiceState
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 Admin = Annotated[Caller, Depends(require(Role.RISK_ADMIN))]
@@ -38,7 +39,7 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def upsert(state: Any, entity: Entity, body: Records) -> dict[str, Any]:
+def upsert(state: ServiceState, entity: Entity, body: Records) -> dict[str, Any]:
     """Validate ``body`` against the stored ledger and upsert it, or change nothing."""
     limit = state.config.max_batch_rows
     if len(body.records) > limit:

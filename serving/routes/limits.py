@@ -38,13 +38,13 @@ async def limit_check(
         try:
             with state.engine.connect() as connection:
                 position = read_position(
-                    connection, body.customer_id, day, state.policy, refer_days
+                    connection, body.customer_id, day, state.policy.rules, refer_days
                 )
         except SQLAlchemyError as exc:
             raise Unavailable("the ledger database cannot be read right now") from exc
         if position is None:
             raise NotFound(f"no customer with customer_id {body.customer_id!r}")
-        outputs = check_position(position, body.customer_id, body.amount, day, state.policy)
+        outputs = check_position(position, body.customer_id, body.amount, day, state.policy.rules)
         return outputs, {}
 
     return decide(

@@ -7,17 +7,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.scoring import _json_ready
+from models.jsonable import jsonable
 from serving.auth import Caller, Role
 from serving.deps import OFFICERS, StateDep, require
 from serving.heap import freeze_long_lived
 from serving.metrics import MODEL_VERSION
 from serving.reload_signal import record_reload_request
+from serving.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
 
-def reload_champions(state: Any, *, freeze: bool = True) -> dict[str, Any]:
+def reload_champions(state: ServiceState, *, freeze: bool = True) -> dict[str, Any]:
     """Reload this worker's champions from the registry and publish the served versions as the
     ``arscore_model_version`` gauge; after a new model loads, the long-lived heap is frozen
     again (:mod:`serving.heap`). Returns the store's report."""
@@ -35,7 +36,7 @@ def list_models(
 ) -> dict[str, Any]:
     """Versions, alias, load time and key test metrics of each served model."""
     champions = state.store.current
-    return _json_ready(
+    return jsonable(
         {
             "alias": state.config.model_alias,
             "models": [

@@ -34,7 +34,7 @@ def _run_job(state: ServiceState, run_id: str, as_of: dt.date) -> None:
             load_ledger(state.engine),
             as_of,
             champions.scoring(),
-            state.scoring_policy,
+            state.policy,
             texts=state.texts,
             currency=state.currency,
             run_id=run_id,

@@ -7,13 +7,16 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Request
 
-from models.scoring import score_applicant, score_customers
+from models.scoring.applicants import score_applicant
+from models.scoring.customers import score_customers
+from models.tasks import Task
 from serving.audit import get_decision
 from serving.auth import Caller
 from serving.decide import customer_ledger, decide, scoring_date
 from serving.deps import OFFICERS, IdempotencyKey, StateDep, require
 from serving.errors import NotFound, Unavailable
 from serving.schemas import OnboardingRequest, ScoreRequest
+from serving.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["scores"])
 Officer = Annotated[Caller, Depends(require(*OFFICERS))]
@@ -38,7 +41,7 @@ async def score(
 
 
 def _score(
-    body: ScoreRequest, state: Any, caller: Caller, idempotency_key: str | None
+    body: ScoreRequest, state: ServiceState, caller: Caller, idempotency_key: str | None
 ) -> dict[str, Any]:
     as_of = scoring_date(body.as_of)
     inputs = {"customer_id": body.customer_id, "as_of": as_of.isoformat()}
@@ -53,7 +56,7 @@ def _score(
             ledger,
             as_of,
             models,
-            state.scoring_policy,
+            state.policy,
             customer_ids=[body.customer_id],
             top_n=state.config.reason_count,
             texts=state.texts,
@@ -80,15 +83,15 @@ def onboarding_score(
 
     def compute() -> tuple[dict[str, Any], dict[str, Any]]:
         champions = state.store.current
-        model = champions.loaded.get("onboarding_pd")
+        model = champions.loaded.get(Task.ONBOARDING_PD)
         if model is None:
-            reason = champions.scoring().reason_missing("onboarding_pd")
+            reason = champions.scoring().reason_missing(Task.ONBOARDING_PD)
             raise Unavailable(f"no onboarding model is available: {reason}")
         result = score_applicant(
             profile,
             as_of,
             model.bundle,
-            state.scoring_policy,
+            state.policy,
             top_n=state.config.reason_count,
             texts=state.texts,
             currency=state.currency,

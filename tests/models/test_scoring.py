@@ -12,15 +12,10 @@ from arscore.policy import Policy
 from features.customer import build_customer_features
 from ledger.frames import Ledger
 from ledger.synth import SynthConfig, generate
-from models.scoring import (
-    ScoringModels,
-    ScoringPolicy,
-    UnknownCustomerError,
-    predict_and_explain,
-    score_applicant,
-    score_customers,
-    score_open_invoices,
-)
+from models.scoring.applicants import score_applicant
+from models.scoring.common import ScoringModels, ScoringPolicy, UnknownCustomerError
+from models.scoring.customers import score_customers
+from models.scoring.invoices import score_open_invoices
 from training.pipeline import train_ledger_models
 
 AS_OF = pd.Timestamp("2026-06-30")
@@ -165,6 +160,15 @@ def test_applicant_limit_never_exceeds_the_request(book) -> None:
 def test_one_shap_pass_gives_the_bundles_pd_and_reasons(book) -> None:
     ledger, models, policy, _ = book
     X = build_customer_features(ledger, AS_OF, policy.rules)[models.default_pd.schema.names]
-    pd_values, explanations = predict_and_explain(models.default_pd, X, 3, None)
+    pd_values, explanations = models.default_pd.predict_and_explain(X, 3, None)
     assert pd_values == pytest.approx(models.default_pd.predict_pd(X), rel=1e-9, abs=1e-12)
     assert explanations == models.default_pd.explain(X, top_n=3)
+
+
+def test_scoring_policy_records_the_version_it_is_given() -> None:
+    policy = Policy.model_validate({"version": "tight-2026"})
+    assert ScoringPolicy.from_policy(policy).version == "tight-2026"
+    pinned = ScoringPolicy.from_policy(policy, version="tight-2026 (0123456789ab)")
+    assert pinned.version == "tight-2026 (0123456789ab)"
+    assert pinned.rules is policy
+    assert pinned.master_scale is policy.master_scale

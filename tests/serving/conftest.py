@@ -20,6 +20,7 @@ from arscore.policy import Policy
 from ledger.frames import Ledger
 from ledger.storage import make_engine, upgrade, write_ledger
 from ledger.synth import SynthConfig, generate
+from models.scoring.common import ScoringPolicy
 from serving.app import create_app
 from serving.auth import create_token
 from serving.config import ServingConfig
@@ -90,8 +91,7 @@ def make_state(trained: Trained, database_url: str | None = None) -> ServiceStat
     return ServiceState(
         engine=engine,
         config=config,
-        policy=trained.policy,
-        policy_version=trained.policy.version,
+        policy=ScoringPolicy.from_policy(trained.policy),
         store=ModelStore(config, trained.tracking_uri),
     )
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from ledger import tables
-from models.scoring import ScoringPolicy, score_customers
+from models.scoring.common import ScoringPolicy
+from models.scoring.customers import score_customers
 
 AS_OF = "2026-10-31"
 

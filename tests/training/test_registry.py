@@ -10,7 +10,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from models.pyfunc import load_bundle
-from models.tasks import ONBOARDING_PD, champion_uri
+from models.tasks import Task, champion_uri
 from training.fit import BinaryFit, fit_binary_task
 from training.fit_regression import fit_regression_task
 from training.policy import LightGBMParams, TrainingPolicy
@@ -142,9 +142,11 @@ def test_onboarding_table_is_registered_under_its_name(
     table.to_csv(path, index=False)
     outcome = train_onboarding_table(path, "defaulted", tracking_uri=tracking_uri, policy=FAST)
     assert outcome.registered is not None
-    assert outcome.registered.name == ONBOARDING_PD
+    assert outcome.registered.name == Task.ONBOARDING_PD.registered_name
     assert outcome.registered.decision.promoted
-    assert list_versions(ONBOARDING_PD, tracking_uri)[0].split == "stratified-cv"
+    assert (
+        list_versions(Task.ONBOARDING_PD.registered_name, tracking_uri)[0].split == "stratified-cv"
+    )
 
 
 def test_unknown_model_or_version_is_a_clear_error(

@@ -63,7 +63,13 @@ def _check_xy(margin: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDA
 
 class PlattCalibrator(BaseEstimator):
     """PD = 1 / (1 + exp(-(slope × margin + intercept))), fitted by maximum likelihood on
-    Platt's smoothed targets (which keep a tiny held-out set from producing 0 or 1)."""
+    Platt's smoothed targets (which keep a tiny held-out set from producing 0 or 1).
+
+    Not a full scikit-learn estimator: it takes a 1-D raw score, not a 2-D X. It keeps the
+    parameter part of the contract (get_params/set_params/clone, no logic in ``__init__``;
+    ``pd_floor`` is checked in ``fit``), ``fit`` returns self, fitted state ends in ``_`` and
+    ``predict`` raises ``NotFittedError`` before ``fit``
+    (tests/models/test_estimator_contract.py)."""
 
     def __init__(self, pd_floor: float = DEFAULT_PD_FLOOR) -> None:
         self.pd_floor = pd_floor
@@ -129,7 +135,13 @@ def _newton_logistic(x: NDArray[np.float64], t: NDArray[np.float64]) -> tuple[fl
 
 class IsotonicCalibrator(BaseEstimator):
     """A non-decreasing step function of the margin, linearly interpolated between steps and
-    flat beyond the fitted range."""
+    flat beyond the fitted range.
+
+    Not a full scikit-learn estimator: it takes a 1-D raw score, not a 2-D X. It keeps the
+    parameter part of the contract (get_params/set_params/clone, no logic in ``__init__``;
+    ``pd_floor`` is checked in ``fit``), ``fit`` returns self, fitted state ends in ``_`` and
+    ``predict`` raises ``NotFittedError`` before ``fit``
+    (tests/models/test_estimator_contract.py)."""
 
     def __init__(self, pd_floor: float = DEFAULT_PD_FLOOR) -> None:
         self.pd_floor = pd_floor

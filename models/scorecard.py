@@ -20,9 +20,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import Tags
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from models.errors import InvalidInputError
 
@@ -122,11 +123,15 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}" if math.isfinite(value) else ("-inf" if value < 0 else "inf")
 
 
-class WoeScorecard(BaseEstimator):
+class WoeScorecard(TransformerMixin, BaseEstimator):
     """Binned-WOE logistic-regression scorecard.
 
     Parameters are the classic scorecard choices; points use the same points-to-double-odds
     scaling as the master scale so scorecard points and model scores are on one scale.
+
+    A scikit-learn estimator and transformer (``transform`` gives the WOE matrix) that takes a
+    frame of named columns or any 2-D array; outcomes must be 0 and 1, so the checks that fit on
+    multi-class targets are expected failures (tests/models/test_estimator_contract.py).
     """
 
     def __init__(
@@ -147,6 +152,9 @@ class WoeScorecard(BaseEstimator):
         self.base_odds = base_odds
         self.points_to_double_odds = points_to_double_odds
 
+    def __sklearn_tags__(self) -> Tags:
+        return _frame_input_tags(super().__sklearn_tags__())
+
     def _check_params(self) -> None:
         if isinstance(self.max_bins, bool) or not isinstance(self.max_bins, int):
             raise ValueError(f"max_bins must be an integer; got {self.max_bins!r}")
@@ -161,9 +169,9 @@ class WoeScorecard(BaseEstimator):
         if not self.c > 0:
             raise ValueError(f"c (inverse regularisation strength) must be > 0; got {self.c!r}")
 
-    def fit(self, frame: pd.DataFrame, y: ArrayLike) -> WoeScorecard:
+    def fit(self, frame: pd.DataFrame | ArrayLike, y: ArrayLike) -> WoeScorecard:
         self._check_params()
-        target = np.asarray(y, dtype="float64").ravel()
+        frame, target = _check_fit_input(self, frame, y)
         if len(target) != len(frame):
             raise InvalidInputError(f"{len(frame)} rows but {len(target)} outcomes")
         if not np.isin(target, (0.0, 1.0)).all() or target.min() == target.max():
@@ -184,16 +192,16 @@ class WoeScorecard(BaseEstimator):
         # With no column above the bar, keep them all rather than fit an intercept-only model.
         self.selected_ = selected or list(bins)
         self.bins_ = {n: bins[n] for n in self.selected_}
-        self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         model = LogisticRegression(C=self.c, max_iter=1000)
         model.fit(self.transform(frame), target)
         self.coef_ = model.coef_.ravel().astype("float64")
         self.intercept_ = float(model.intercept_[0])
         return self
 
-    def transform(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+    def transform(self, frame: pd.DataFrame | ArrayLike) -> NDArray[np.float64]:
         """WOE matrix of the selected columns."""
         check_is_fitted(self, "bins_")
+        frame = _as_frame(frame, self)
         missing = [n for n in self.selected_ if n not in frame.columns]
         if missing:
             raise InvalidInputError(f"missing scorecard columns: {missing}")
@@ -203,13 +211,13 @@ class WoeScorecard(BaseEstimator):
             out[:, j] = np.asarray(bins.woe)[bins.bin_index(frame[name])]
         return out
 
-    def predict_pd(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+    def predict_pd(self, frame: pd.DataFrame | ArrayLike) -> NDArray[np.float64]:
         """Probability of default of each row."""
         check_is_fitted(self, "coef_")
         z = self.transform(frame) @ self.coef_ + self.intercept_
         return 1.0 / (1.0 + np.exp(-z))
 
-    def predict_proba(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+    def predict_proba(self, frame: pd.DataFrame | ArrayLike) -> NDArray[np.float64]:
         """scikit-learn style: columns are P(no default), P(default)."""
         p = self.predict_pd(frame)
         return np.column_stack([1.0 - p, p])
@@ -246,30 +254,93 @@ class WoeScorecard(BaseEstimator):
         return pd.DataFrame(rows)
 
 
+def _as_frame(X: pd.DataFrame | ArrayLike, model: BaseEstimator) -> pd.DataFrame:
+    """The input as columns: a DataFrame as it is (its column names find the bins), any other
+    2-D array-like with its columns named by position ("0", "1", ...); a fitted model checks
+    such an array has as many columns as it was fitted on (positions carry no names to check)."""
+    if isinstance(X, pd.DataFrame):
+        # Bins are keyed by the column name as text, so a frame with, say, integer column
+        # names is scored the same way it was fitted.
+        return X if _named_by_text(X) else X.rename(columns=str)
+    array = np.asarray(X)  # a sparse matrix becomes a 0-D object array
+    if array.ndim != 2:
+        raise ValueError(
+            f"expected a dense 2-D array of rows and columns, got a {array.ndim}-D one "
+            "(sparse input is not supported). Reshape your data with array.reshape(-1, 1) "
+            "for a single column or array.reshape(1, -1) for a single row."
+        )
+    if np.iscomplexobj(array):
+        raise ValueError("Complex data not supported")
+    expected = getattr(model, "n_features_in_", None)
+    if expected is not None and array.shape[1] != expected:
+        raise ValueError(
+            f"X has {array.shape[1]} features, but {type(model).__name__} is expecting "
+            f"{expected} features as input."
+        )
+    return pd.DataFrame(array, columns=[str(j) for j in range(array.shape[1])])
+
+
+def _named_by_text(frame: pd.DataFrame) -> bool:
+    return all(isinstance(c, str) for c in frame.columns)
+
+
+def _check_fit_input(model: BaseEstimator, X: pd.DataFrame | ArrayLike, y: ArrayLike | None):
+    """The fit input as a frame and the outcomes as floats; sets ``n_features_in_`` and, when
+    the columns have names, ``feature_names_in_``."""
+    for attribute in ("n_features_in_", "feature_names_in_"):
+        if hasattr(model, attribute):
+            delattr(model, attribute)  # a refit forgets the previous fit's columns
+    if y is None:
+        raise ValueError(
+            f"{type(model).__name__} requires y to be passed, but the target y is None"
+        )
+    frame = _as_frame(X, model)
+    if frame.shape[1] == 0:
+        raise ValueError(f"0 feature(s) (shape={frame.shape}) while a minimum of 1 is required.")
+    model.n_features_in_ = frame.shape[1]
+    if isinstance(X, pd.DataFrame) and _named_by_text(X):
+        model.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
+    return frame, column_or_1d(y, dtype="float64", warn=True)
+
+
+def _frame_input_tags(tags: Tags) -> Tags:
+    """What the binned models take: a frame of numeric and text columns, missing values
+    allowed (they get their own bin), and an outcome to fit on."""
+    tags.input_tags.allow_nan = True
+    tags.input_tags.categorical = True
+    tags.input_tags.string = True
+    tags.target_tags.required = True
+    return tags
+
+
 def _text_like(series: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(series.dtype):
         return False
     return not pd.api.types.is_numeric_dtype(series.dtype)
 
 
-class BinnedRegressionBaseline(BaseEstimator):
+class BinnedRegressionBaseline(RegressorMixin, TransformerMixin, BaseEstimator):
     """The transparent baseline of a quantity (e.g. days late): each column binned like the
     scorecard, each bin replaced by its average outcome (shrunk towards the overall average when
-    the bin is small), then a ridge regression on those averages."""
+    the bin is small), then a ridge regression on those averages. A scikit-learn regressor and
+    transformer (``transform`` gives the bin-average matrix) that passes every estimator check."""
 
     def __init__(self, max_bins: int = 8, min_bin_share: float = 0.05, shrinkage: float = 20.0):
         self.max_bins = max_bins
         self.min_bin_share = min_bin_share
         self.shrinkage = shrinkage
 
-    def fit(self, frame: pd.DataFrame, y: ArrayLike) -> BinnedRegressionBaseline:
+    def __sklearn_tags__(self) -> Tags:
+        return _frame_input_tags(super().__sklearn_tags__())
+
+    def fit(self, frame: pd.DataFrame | ArrayLike, y: ArrayLike) -> BinnedRegressionBaseline:
         if isinstance(self.max_bins, bool) or not isinstance(self.max_bins, int):
             raise ValueError(f"max_bins must be an integer; got {self.max_bins!r}")
         if self.max_bins < 2:
             raise ValueError(f"max_bins must be at least 2; got {self.max_bins}")
         if self.shrinkage < 0:
             raise ValueError(f"shrinkage must be >= 0; got {self.shrinkage!r}")
-        target = np.asarray(y, dtype="float64").ravel()
+        frame, target = _check_fit_input(self, frame, y)
         if len(target) != len(frame):
             raise InvalidInputError(f"{len(frame)} rows but {len(target)} outcomes")
         if not np.isfinite(target).all():
@@ -297,9 +368,10 @@ class BinnedRegressionBaseline(BaseEstimator):
         self.model_ = Ridge(alpha=1.0).fit(self.transform(frame), target)
         return self
 
-    def transform(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+    def transform(self, frame: pd.DataFrame | ArrayLike) -> NDArray[np.float64]:
         """Bin-average matrix."""
         check_is_fitted(self, "bins_")
+        frame = _as_frame(frame, self)
         missing = [n for n in self.bins_ if n not in frame.columns]
         if missing:
             raise InvalidInputError(f"missing baseline columns: {missing}")
@@ -307,6 +379,6 @@ class BinnedRegressionBaseline(BaseEstimator):
             [self.bin_means_[n][b.bin_index(frame[n])] for n, b in self.bins_.items()]
         )
 
-    def predict(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+    def predict(self, frame: pd.DataFrame | ArrayLike) -> NDArray[np.float64]:
         check_is_fitted(self, "model_")
         return np.asarray(self.model_.predict(self.transform(frame)), dtype="float64")

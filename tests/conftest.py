@@ -28,7 +28,11 @@ def _postgres_unreachable_reason() -> str | None:
     return None
 
 
-_PG_SKIP = _postgres_unreachable_reason()
+@pytest.fixture(scope="session")
+def postgres_unreachable() -> str | None:
+    """Why PostgreSQL cannot be used (None when it can): probed once per session, and only when
+    a test asks for PostgreSQL, so a run without such tests never waits on the connect timeout."""
+    return _postgres_unreachable_reason()
 
 
 @pytest.fixture
@@ -45,10 +49,10 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(postgres_unreachable: str | None) -> Iterator[str]:
     """A fresh, empty schema in the PostgreSQL test database, dropped afterwards."""
-    if _PG_SKIP:
-        pytest.skip(_PG_SKIP)
+    if postgres_unreachable:
+        pytest.skip(postgres_unreachable)
     schema = f"arscore_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as connection:

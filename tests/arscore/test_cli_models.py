@@ -28,6 +28,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "home"
 
 
+@pytest.mark.slow  # trains and registers models end to end
 def test_train_registers_lists_and_rolls_back(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "ledger"
     assert runner.invoke(app, ["synth", "--out", str(out), "--customers", "700"]).exit_code == 0
@@ -66,6 +67,7 @@ def test_train_refuses_unknown_tasks_and_empty_ledgers(home: Path) -> None:
     assert "no invoices" in empty.output
 
 
+@pytest.mark.slow  # trains and registers models end to end
 def test_demo_trains_what_the_small_ledger_supports(home: Path) -> None:
     result = runner.invoke(app, ["demo", "--customers", "600", "--months", "24"])
     assert result.exit_code == 0, result.output

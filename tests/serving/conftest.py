@@ -1,12 +1,26 @@
 """One trained service for the whole session: a synthetic ledger in SQLite, its models in an
-MLflow registry, API tokens for each role and a real uvicorn server on loopback."""
+MLflow registry, API tokens for each role and the API app, served in-process.
+
+In-process or on a real server:
+
+- ``server`` (every test in test_api.py) calls the app in-process through Starlette's
+  ``TestClient``: the same ASGI app, middleware, lifespan (entered once for the session, so the
+  champions load once) and database as under uvicorn, without a socket or a server thread. Those
+  tests check what the app answers and records - routes, roles, validation, the body limit (by
+  its ``content-length`` header), audit rows, the rescore job's thread - none of which depends on
+  the transport.
+- On real sockets stay only the tests about the server around the app:
+  test_serve_command.py runs the production command ``arscore serve`` with two workers (uvicorn,
+  keep-alive connections held open at once, SO_REUSEPORT spreading them over the workers, a
+  promotion reaching every worker) and is the one end-to-end test; test_workers.py binds the
+  per-worker listening sockets themselves. Both need the kernel's sockets and separate
+  processes, which no in-process client can stand in for.
+"""
 
 from __future__ import annotations
 
 import shutil
 import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +28,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+from fastapi.testclient import TestClient
 
 from arscore.policy import Policy
 from ledger.frames import Ledger
@@ -40,9 +54,20 @@ class Trained:
     policy: Policy
 
 
+class _InProcess(httpx.BaseTransport):
+    """Sends each request through the session's ``TestClient`` - its event loop, the app after
+    the lifespan's start-up - so a client per role can be opened and closed freely."""
+
+    def __init__(self, app: TestClient) -> None:
+        self._app = app
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._app.send(request)
+
+
 @dataclass(frozen=True)
 class Server:
-    url: str
+    app: TestClient
     tokens: dict[str, str]
     state: ServiceState
 
@@ -50,7 +75,9 @@ class Server:
         headers = {}
         if role is not None or token is not None:
             headers["Authorization"] = f"Bearer {token or self.tokens[role]}"
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+        return httpx.Client(
+            transport=_InProcess(self.app), base_url=str(self.app.base_url), headers=headers
+        )
 
 
 def _policy() -> Policy:
@@ -120,23 +147,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server(trained: Trained) -> Iterator[Server]:
+    """The app of the trained service, in-process; its lifespan runs once for the session."""
     state = make_state(trained)
     tokens = make_tokens(state)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(state), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", tokens, state)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with TestClient(create_app(state)) as app:
+        yield Server(app, tokens, state)
 
 
 @pytest.fixture

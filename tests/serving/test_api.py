@@ -1,4 +1,4 @@
-"""Every endpoint through a real uvicorn server: roles, audit records, bad inputs."""
+"""Every endpoint through the in-process app (see conftest.py): roles, audit, bad inputs."""
 
 from __future__ import annotations
 

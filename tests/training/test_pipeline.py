@@ -11,6 +11,8 @@ from ledger.frames import Ledger
 from ledger.synth import SynthConfig, generate
 from training.pipeline import NothingTrainedError, train_ledger_models
 
+pytestmark = pytest.mark.slow  # the whole training pipeline on a 1,500-customer ledger
+
 POLICY = Policy()
 
 

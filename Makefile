@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test check lint format bench clean
+.PHONY: setup demo test check lint format clean
 
 setup: $(STAMP)
 
@@ -21,11 +21,12 @@ demo: setup
 	$(BIN)/arscore demo
 	$(BIN)/arscore serve --demo
 
-## Install, then run every check CI runs: lint, import contracts, tests (incl. notebooks).
+## Install, then run every check CI runs: lint, import contracts, types, tests (incl. notebooks).
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 ## The quick loop while coding: lint, import contracts and the tests, without the notebooks
@@ -34,13 +35,14 @@ check: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest tests -m "not slow"
 
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && $(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .arscore .pytest_cache .ruff_cache
+	rm -rf $(VENV) .arscore .pytest_cache .ruff_cache .mypy_cache

@@ -55,7 +55,9 @@ class ColumnBins:
             index[present] = np.searchsorted(np.asarray(self.edges), values, side="right")
         else:
             other_bin = missing_bin - 1
-            found = pd.Index(self.levels, dtype="str").get_indexer(series[present].astype(str))
+            found = pd.Index(self.levels, dtype="str").get_indexer(
+                pd.Index(series[present].astype(str))
+            )
             index[present] = np.where(found >= 0, found, other_bin)
         return index
 
@@ -68,7 +70,7 @@ def _numeric_edges(values: NDArray[np.float64], max_bins: int) -> tuple[float, .
     return tuple(float(e) for e in np.unique(quantiles) if e > values.min())
 
 
-def _woe(defaults: NDArray[np.float64], goods: NDArray[np.float64]) -> NDArray[np.float64]:
+def _woe(defaults: NDArray[np.floating], goods: NDArray[np.floating]) -> NDArray[np.float64]:
     total_bad = defaults.sum()
     total_good = goods.sum()
     return np.log((defaults + 0.5) / (total_bad + 0.5)) - np.log((goods + 0.5) / (total_good + 0.5))
@@ -80,7 +82,7 @@ def _layout(
     """The bins of one column (statistics left empty)."""
     present = series.notna().to_numpy()
     if numeric:
-        values = pd.to_numeric(series[present]).astype("float64").to_numpy()
+        values = pd.to_numeric(series[present]).to_numpy(dtype=np.float64)
         edges = _numeric_edges(values, max_bins)
         bounds = (-math.inf, *edges, math.inf)
         labels = tuple(f"[{_fmt(lo)}, {_fmt(hi)})" for lo, hi in itertools.pairwise(bounds))
@@ -104,7 +106,8 @@ def _bins_for(
     layout = _layout(name, series, numeric, max_bins, min_bin_share)
     index = layout.bin_index(series)
     counts = np.bincount(index, minlength=len(layout.labels)).astype("float64")
-    defaults = np.bincount(index, weights=y, minlength=len(layout.labels))
+    # Weighted counts are floats (numpy's stubs type every bincount as integers).
+    defaults = np.asarray(np.bincount(index, weights=y, minlength=len(layout.labels)), np.float64)
     goods = counts - defaults
     woe = np.where(counts > 0, _woe(defaults, goods), 0.0)
     bad_share = defaults / max(defaults.sum(), 1.0)
@@ -169,9 +172,9 @@ class WoeScorecard(TransformerMixin, BaseEstimator):
         if not self.c > 0:
             raise ValueError(f"c (inverse regularisation strength) must be > 0; got {self.c!r}")
 
-    def fit(self, frame: pd.DataFrame | ArrayLike, y: ArrayLike) -> WoeScorecard:
+    def fit(self, X: pd.DataFrame | ArrayLike, y: ArrayLike) -> WoeScorecard:
         self._check_params()
-        frame, target = _check_fit_input(self, frame, y)
+        frame, target = _check_fit_input(self, X, y)
         if len(target) != len(frame):
             raise InvalidInputError(f"{len(frame)} rows but {len(target)} outcomes")
         if not np.isin(target, (0.0, 1.0)).all() or target.min() == target.max():
@@ -284,7 +287,9 @@ def _named_by_text(frame: pd.DataFrame) -> bool:
     return all(isinstance(c, str) for c in frame.columns)
 
 
-def _check_fit_input(model: BaseEstimator, X: pd.DataFrame | ArrayLike, y: ArrayLike | None):
+def _check_fit_input(
+    model: BaseEstimator, X: pd.DataFrame | ArrayLike, y: ArrayLike | None
+) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """The fit input as a frame and the outcomes as floats; sets ``n_features_in_`` and, when
     the columns have names, ``feature_names_in_``."""
     for attribute in ("n_features_in_", "feature_names_in_"):
@@ -333,14 +338,14 @@ class BinnedRegressionBaseline(RegressorMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Tags:
         return _frame_input_tags(super().__sklearn_tags__())
 
-    def fit(self, frame: pd.DataFrame | ArrayLike, y: ArrayLike) -> BinnedRegressionBaseline:
+    def fit(self, X: pd.DataFrame | ArrayLike, y: ArrayLike) -> BinnedRegressionBaseline:
         if isinstance(self.max_bins, bool) or not isinstance(self.max_bins, int):
             raise ValueError(f"max_bins must be an integer; got {self.max_bins!r}")
         if self.max_bins < 2:
             raise ValueError(f"max_bins must be at least 2; got {self.max_bins}")
         if self.shrinkage < 0:
             raise ValueError(f"shrinkage must be >= 0; got {self.shrinkage!r}")
-        frame, target = _check_fit_input(self, frame, y)
+        frame, target = _check_fit_input(self, X, y)
         if len(target) != len(frame):
             raise InvalidInputError(f"{len(frame)} rows but {len(target)} outcomes")
         if not np.isfinite(target).all():

@@ -60,19 +60,32 @@ def categorical_columns(columns: Sequence[str]) -> list[str]:
     return [c for c in columns if c in FEATURES and FEATURES[c].kind == "categorical"]
 
 
-def _fit(sample: Sample, training: TrainingPolicy, scale: MasterScalePolicy):
+def _fit(
+    sample: Sample, training: TrainingPolicy, scale: MasterScalePolicy
+) -> BinaryFit | RegressionFit:
     columns = list(sample.X.columns)
-    common = {
-        "times": sample.dates,
-        "groups": sample.groups,
-        "categorical": categorical_columns(columns),
-        "policy": training,
-    }
+    categorical = categorical_columns(columns)
     if sample.task == Task.DAYS_LATE:
         # Days late has no monotone credit logic of its own; the binary tasks do.
-        return fit_regression_task(sample.task, sample.X, sample.y, **common)
+        return fit_regression_task(
+            sample.task,
+            sample.X,
+            sample.y,
+            times=sample.dates,
+            groups=sample.groups,
+            categorical=categorical,
+            policy=training,
+        )
     return fit_binary_task(
-        sample.task, sample.X, sample.y, monotone=monotone_spec(columns), scale=scale, **common
+        sample.task,
+        sample.X,
+        sample.y,
+        times=sample.dates,
+        groups=sample.groups,
+        categorical=categorical,
+        policy=training,
+        monotone=monotone_spec(columns),
+        scale=scale,
     )
 
 
@@ -82,18 +95,20 @@ def build_samples(
     training: TrainingPolicy,
     late_after_days: int | None = None,
     tasks: Sequence[str] = tuple(Task),
-) -> dict[str, Sample]:
-    """Every requested task's sample from one prepared ledger."""
+) -> dict[Task, Sample]:
+    """Every requested task's sample from one prepared ledger (task names as Task or plain
+    text; an unknown name is a ValueError)."""
+    wanted = [Task(t) for t in tasks]
     arrays = LedgerArrays.from_ledger(ledger)
-    samples: dict[str, Sample] = {}
-    if Task.DEFAULT_PD in tasks:
+    samples: dict[Task, Sample] = {}
+    if Task.DEFAULT_PD in wanted:
         samples[Task.DEFAULT_PD] = default_pd_sample(ledger, rules, training, arrays=arrays)
-    if Task.LATE_PAYMENT in tasks or Task.DAYS_LATE in tasks:
+    if Task.LATE_PAYMENT in wanted or Task.DAYS_LATE in wanted:
         late, days = invoice_samples(ledger, rules, training, late_after_days)
         samples[Task.LATE_PAYMENT], samples[Task.DAYS_LATE] = late, days
-    if Task.ONBOARDING_PD in tasks:
+    if Task.ONBOARDING_PD in wanted:
         samples[Task.ONBOARDING_PD] = onboarding_sample(ledger, rules, training, arrays=arrays)
-    return {task: samples[task] for task in tasks if task in samples}
+    return {task: samples[task] for task in wanted if task in samples}
 
 
 def train_ledger_models(

@@ -136,7 +136,11 @@ def optional_number(value: Any) -> float | None:
 
 def reason_dicts(explanation: Explanation) -> list[dict[str, Any]]:
     """The reasons both ways as records, strongest first (by rounded contribution)."""
-    reasons = [
+    ordered = sorted(
+        (*explanation.raising, *explanation.lowering),
+        key=lambda r: -abs(round(r.contribution, 6)),
+    )
+    return [
         {
             "feature": r.feature,
             "value": r.value,
@@ -144,10 +148,8 @@ def reason_dicts(explanation: Explanation) -> list[dict[str, Any]]:
             "direction": r.direction,
             "text": r.text,
         }
-        for r in (*explanation.raising, *explanation.lowering)
+        for r in ordered
     ]
-    reasons.sort(key=lambda r: -abs(r["contribution"]))
-    return reasons
 
 
 def financials_of(customers: pd.DataFrame) -> list[Financials | None]:

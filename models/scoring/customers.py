@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -169,7 +169,7 @@ def _warnings_by_customer(warnings: pd.DataFrame) -> dict[str, list[dict[str, An
     return out
 
 
-def _aging_dict(aging: CustomerAging, row: Mapping[str, Any]) -> dict[str, Any]:
+def _aging_dict(aging: CustomerAging, row: Mapping[Hashable, Any]) -> dict[str, Any]:
     return {
         "buckets": {label: float(row[label]) for label in aging.buckets},
         "total_open": float(row["open_ar"]),
@@ -196,7 +196,7 @@ def _customer_score(
     i: int,
     customer_id: str,
     as_of: dt.date,
-    row: Mapping[str, Any],
+    row: Mapping[Hashable, Any],
     aging: CustomerAging,
     predictions: _Predictions,
     rec: LimitRecommendation | None,

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.errors import error_body, install_error_handlers
 from serving.heap import freeze_long_lived
@@ -26,9 +26,6 @@ from serving.routes import aging, health, ledger_upserts, limits, rescore, score
 from serving.routes import models as model_routes
 from serving.state import ServiceState
 
-Scope = dict[str, Any]
-ASGIApp = Callable[..., Any]
-
 
 class BodyLimit:
     """Refuse bodies over ``max_bytes`` with 413, by header or while streaming."""
@@ -37,7 +34,7 @@ class BodyLimit:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def _refuse(self, send: Callable[..., Any]) -> None:
+    async def _refuse(self, send: Send) -> None:
         body = json.dumps(
             error_body(
                 "payload_too_large",
@@ -53,7 +50,7 @@ class BodyLimit:
         )
         await send({"type": "http.response.body", "body": body})
 
-    async def __call__(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         for name, value in scope.get("headers", []):
@@ -66,7 +63,7 @@ class BodyLimit:
                     return await self._refuse(send)
         seen = 0
 
-        async def limited() -> dict[str, Any]:
+        async def limited() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":

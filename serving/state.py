@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Engine
 
+from models.reasons import FeatureText
 from models.scoring.common import ScoringPolicy
 from serving.config import ServingConfig
 from serving.model_store import ModelStore
@@ -22,25 +23,22 @@ class ServiceState:
     policy: ScoringPolicy
     store: ModelStore
     currency: str = "EUR"
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def policy_version(self) -> str:
         """The policy version recorded with every decision and rescoring run."""
         return self.policy.version
 
-    @property
-    def texts(self) -> dict[str, Any]:
-        """Reason-code wording from the feature registry, money in the ledger's currency."""
-        cached = self.extras.get("texts")
-        if cached is None:
-            from features.registry import FEATURES, render_value
-            from models.reasons import texts_from_registry
+    @cached_property
+    def texts(self) -> dict[str, FeatureText]:
+        """Reason-code wording from the feature registry, money in the ledger's currency
+        (built on first use, then kept)."""
+        from features.registry import FEATURES, render_value
+        from models.reasons import texts_from_registry
 
-            currency = self.currency
+        currency = self.currency
 
-            def render(name: str, value: object) -> str:
-                return render_value(name, value, currency)
+        def render(name: str, value: object) -> str:
+            return render_value(name, value, currency)
 
-            cached = self.extras["texts"] = texts_from_registry(FEATURES, render)
-        return cached
+        return texts_from_registry(FEATURES, render)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -183,4 +183,20 @@ def limit_dict(rec: LimitRecommendation, currency: str) -> dict[str, Any]:
         "rules": [
             {"rule": r.rule, "value": r.value, "explanation": r.explanation} for r in rec.rules
         ],
+    }
+
+
+def aging_figures(
+    row: Mapping[Hashable, Any] | pd.Series, buckets: Sequence[str]
+) -> dict[str, Any]:
+    """A customer's aging as a score and the aging endpoint both show it: amount per bucket,
+    open and overdue totals, oldest days overdue, DSO and overdue ratio (None when undefined).
+    ``row`` is the customer's row of an aging report."""
+    return {
+        "buckets": {label: float(row[label]) for label in buckets},
+        "total_open": float(row["open_ar"]),
+        "total_overdue": float(row["overdue_ar"]),
+        "max_days_overdue": optional_number(row["max_days_overdue"]),
+        "dso": optional_number(row["dso"]),
+        "overdue_ratio": optional_number(row["overdue_ratio"]),
     }

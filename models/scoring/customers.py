@@ -31,6 +31,7 @@ from models.reasons import Explanation, FeatureText
 from models.scoring.common import (
     ScoringModels,
     ScoringPolicy,
+    aging_figures,
     financials_of,
     limit_dict,
     optional_number,
@@ -171,12 +172,7 @@ def _warnings_by_customer(warnings: pd.DataFrame) -> dict[str, list[dict[str, An
 
 def _aging_dict(aging: CustomerAging, row: Mapping[Hashable, Any]) -> dict[str, Any]:
     return {
-        "buckets": {label: float(row[label]) for label in aging.buckets},
-        "total_open": float(row["open_ar"]),
-        "total_overdue": float(row["overdue_ar"]),
-        "max_days_overdue": optional_number(row["max_days_overdue"]),
-        "dso": optional_number(row["dso"]),
-        "overdue_ratio": optional_number(row["overdue_ratio"]),
+        **aging_figures(row, aging.buckets),
         "open_orders": float(row["open_orders"]),
         "exposure": float(row["exposure"]),
     }

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from features.aging import age_ledger
 from ledger.storage import load_ledger
 from models.jsonable import jsonable, records
+from models.scoring.common import aging_figures
 from models.scoring.invoices import score_open_invoices
 from models.tasks import Task
 from serving.auth import Caller
@@ -33,12 +34,7 @@ def customer_aging(
         {
             "customer_id": customer_id,
             "as_of": day.isoformat(),
-            "buckets": {b: float(row[b]) for b in report.buckets},
-            "total_open": float(row["open_ar"]),
-            "total_overdue": float(row["overdue_ar"]),
-            "max_days_overdue": float(row["max_days_overdue"]),
-            "dso": float(row["dso"]),
-            "overdue_ratio": float(row["overdue_ratio"]),
+            **aging_figures(row, report.buckets),
             "credit_limit": float(row["credit_limit"]),
             "exposure": float(row["exposure"]),
             "overdue_risk": {"grade": str(row["risk_grade"]), "strategy": str(row["strategy"])},

@@ -3,7 +3,7 @@ MLflow registry, API tokens for each role and the API app, served in-process.
 
 In-process or on a real server:
 
-- ``server`` (every test in test_api.py) calls the app in-process through Starlette's
+- ``server`` (every test in test_api*.py) calls the app in-process through Starlette's
   ``TestClient``: the same ASGI app, middleware, lifespan (entered once for the session, so the
   champions load once) and database as under uvicorn, without a socket or a server thread. Those
   tests check what the app answers and records - routes, roles, validation, the body limit (by

@@ -29,7 +29,9 @@ StateDep = Annotated[ServiceState, Depends(get_state)]
 # Request parameters shared by several routes, bounded once here.
 CustomerPath = Annotated[str, Path(min_length=1, max_length=64)]
 AsOfQuery = Annotated[dt.date | None, Query(description="Date of the aging; today if omitted")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+]
 
 
 async def _caller(

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -55,6 +56,7 @@ def error_body(code: str, message: str, details: list[dict[str, Any]] | None = N
 
 
 _HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+DATABASE_DOWN = "the database cannot be reached right now; nothing was changed, try again shortly"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -75,6 +77,23 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("validation_error", message or "invalid request", details),
             status_code=422,
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+        # Wherever a request first touches a database that is down (the token lookup, a read,
+        # an audit write), the answer is a 503 in the one shape; the pool reconnects by itself
+        # (pre-ping) once the database is back.
+        return JSONResponse(error_body("unavailable", DATABASE_DOWN), status_code=503)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette's outermost middleware calls this for anything unhandled (and still logs
+        # the traceback), so even a bug answers in the error shape rather than plain text.
+        return JSONResponse(
+            error_body("internal_error", "an unexpected error occurred; it has been logged"),
+            status_code=500,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -131,19 +132,25 @@ def serve(
             "[yellow]No champion model is registered yet: scores answer 503 until you run "
             "`arscore train` and POST /v1/models/reload.[/]"
         )
-    # Several workers need one metrics directory so /metrics adds up every worker's counts.
+    # Several workers need one metrics directory so /metrics adds up every worker's counts;
+    # one made here is removed when the service stops (one given in the environment is kept).
+    own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
     metrics_dir = os.environ.setdefault(
         "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="arscore-metrics-")
     )
     Path(metrics_dir).mkdir(parents=True, exist_ok=True)
     console.print(f"Serving on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    run_workers(
-        "arscore.commands.service:app_factory",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    try:
+        run_workers(
+            "arscore.commands.service:app_factory",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+    finally:
+        if own_metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _print_demo(state: ServiceState, url: str) -> None:

@@ -105,14 +105,16 @@ def test_arscore_serve_answers_and_follows_a_promotion_on_every_worker(trained, 
     registry = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     before = registry.get_model_version_by_alias(MODEL, "champion").version
 
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+        "TMPDIR": str(scratch),  # where serve makes (and must remove) its metrics folder
         "ARSCORE_HOME": str(home),
         "ARSCORE_DATABASE_URL": database_url,
         "ARSCORE_MLFLOW_TRACKING_URI": tracking_uri,
         "ARSCORE_SERVING__RELOAD_CHECK_SECONDS": "0.5",
         "ARSCORE_SERVING__MODEL_POLL_SECONDS": "0",  # only the reload request can do it
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -175,3 +177,4 @@ def test_arscore_serve_answers_and_follows_a_promotion_on_every_worker(trained, 
     finally:
         process.terminate()
         process.wait(timeout=30)
+    assert not list(scratch.glob("arscore-metrics-*")), "serve left its metrics folder behind"

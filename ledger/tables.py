@@ -202,6 +202,8 @@ customer_scores = Table(
     Column("overdue_risk", String(16)),
     Column("reasons", Text),
     Column("early_warnings", Text),
+    # Which tier gave the PD (models.tasks.PdBasis); NULL on rows stored before 0005_pd_basis.
+    Column("pd_basis", String(32)),
     Index("ix_customer_scores_customer_id", "customer_id"),
 )
 

@@ -1,4 +1,5 @@
-"""The credit-policy sections the model layer reads: the master scale and the credit-limit rules.
+"""The credit-policy sections the model layer reads: the master scale, the credit-limit rules and
+the expert scorecard.
 
 They are pydantic models with ``extra="forbid"`` so a typo in the policy file fails loudly; the
 ``arscore`` package composes them into the one policy file. Defaults are documented where they
@@ -8,8 +9,13 @@ are declared so the policy file can be read without this code.
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from features.registry import CUSTOMER_FEATURES, FEATURES
 
 
 class MasterScalePolicy(BaseModel):
@@ -122,3 +128,155 @@ class CreditLimitPolicy(BaseModel):
                 f"credit_limit.grade_multipliers has {len(self.grade_multipliers)} entries but "
                 f"the master scale has {scale.n_grades} grades; give one multiplier per grade"
             )
+
+
+class ExpertFactor(BaseModel):
+    """One factor of the expert scorecard: a registered feature cut into bands by ``edges``,
+    with the points each band scores.
+
+    A value belongs to the first band whose upper edge it does not exceed (``edges`` [2, 7]
+    make three bands: up to 2, above 2 up to 7, above 7), so ``points`` has one entry more
+    than ``edges``. Points are relative to a typical customer: the neutral band scores 0,
+    more points mean a safer customer. ``missing_points`` is scored when the feature has no
+    value (no payment record yet, financials not reported); it is never above 0, so a
+    customer never gains by not having data.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    edges: tuple[float, ...] = Field(
+        description="Upper edge of each band but the last, strictly increasing"
+    )
+    points: tuple[float, ...] = Field(
+        description="Points of each band, one more than edges; the neutral band scores 0"
+    )
+    missing_points: float = Field(
+        0.0, le=0, description="Points when the feature has no value; at most 0 (neutral)"
+    )
+
+    @field_validator("edges")
+    @classmethod
+    def _edges_are_bands(cls, edges: tuple[float, ...]) -> tuple[float, ...]:
+        if not edges:
+            raise ValueError("edges needs at least one edge (two bands); got none")
+        if any(not math.isfinite(e) for e in edges):
+            raise ValueError(f"edges must be finite numbers; got {list(edges)}")
+        if any(lo >= hi for lo, hi in itertools.pairwise(edges)):
+            raise ValueError(f"edges must be strictly increasing; got {list(edges)}")
+        return edges
+
+    @field_validator("points")
+    @classmethod
+    def _points_have_a_neutral_band(cls, points: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not math.isfinite(p) for p in points):
+            raise ValueError(f"points must be finite numbers; got {list(points)}")
+        if 0 not in points:
+            raise ValueError(
+                f"points need a neutral band scoring 0 (the typical customer); got {list(points)}"
+            )
+        return points
+
+    @model_validator(mode="after")
+    def _one_point_per_band(self) -> ExpertFactor:
+        if len(self.points) != len(self.edges) + 1:
+            raise ValueError(
+                f"points needs one entry per band: {len(self.edges)} edges make "
+                f"{len(self.edges) + 1} bands; got {len(self.points)} points"
+            )
+        return self
+
+
+def _factor(edges: tuple[float, ...], points: tuple[float, ...], missing: float) -> ExpertFactor:
+    return ExpertFactor(edges=edges, points=points, missing_points=missing)
+
+
+# The seeds of credit evaluation, each a registered customer feature; see default_policy.yaml.
+DEFAULT_EXPERT_FACTORS: Mapping[str, ExpertFactor] = MappingProxyType(
+    {
+        # Payment record: average and recent days late, share paid by the due date.
+        "days_late_mean_12m": _factor((2, 7, 15, 30), (8, 0, -10, -20, -35), -4),
+        "payment_delay_recent": _factor((0, 7, 20, 45), (4, 0, -6, -12, -20), -2),
+        "on_time_share_12m": _factor((0.25, 0.5, 0.8), (-8, -4, 0, 4), -2),
+        # Overdue now: share of open receivables overdue, age of the oldest overdue invoice.
+        "overdue_share": _factor((0, 0.1, 0.3, 0.6), (0, -3, -8, -15, -22), 0),
+        "max_days_overdue": _factor((0, 15, 30, 60, 90), (0, -3, -8, -18, -30, -45), 0),
+        "days_late_trend": _factor((-5, 5, 10, 20), (3, 0, -5, -10, -15), 0),
+        "dispute_rate_12m": _factor((0, 0.05, 0.15), (2, 0, -5, -10), 0),
+        # Relationship: tenure and trading volume.
+        "tenure_days": _factor((182, 365, 730, 1825), (-10, -5, 0, 3, 6), -10),
+        "invoice_count_12m": _factor((0, 6, 24), (-4, -2, 0, 2), -4),
+        # Financials and bureau, where reported.
+        "current_ratio": _factor((0.8, 1.0, 1.5, 2.0), (-10, -5, 0, 3, 5), -2),
+        "leverage": _factor((0.4, 0.6, 0.8, 1.0), (5, 0, -5, -10, -20), -2),
+        "bureau_score": _factor((500, 550, 600, 650, 700), (-20, -10, 0, 5, 10, 15), -3),
+    }
+)
+
+
+class ExpertScorecardPolicy(BaseModel):
+    """Points per factor, the fallback PD when no default-PD or onboarding model is loaded.
+
+    A customer's points are the sum of its factors' band points (0 for a typical customer,
+    positive safer). The PD is ``1 / (1 + exp(-(a + b × points)))`` with
+    ``a = ln(portfolio_default_rate / (1 − portfolio_default_rate))`` and
+    ``b = −ln 2 / points_to_double_odds``: a customer typical in every factor gets the
+    portfolio default rate, and every ``points_to_double_odds`` points halve (or, below 0,
+    double) the odds of default.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    portfolio_default_rate: float = Field(
+        0.02,
+        gt=0,
+        lt=1,
+        description="12-month default rate of a typical customer of the book (2%)",
+    )
+    points_to_double_odds: float = Field(
+        20.0, gt=0, description="Points that halve the odds of default (20, as the master scale)"
+    )
+    factors: dict[str, ExpertFactor] = Field(
+        default_factory=lambda: dict(DEFAULT_EXPERT_FACTORS),
+        description=(
+            "Feature name -> bands and points; a factors mapping in the policy file replaces "
+            "the default factors as a whole"
+        ),
+    )
+
+    @field_validator("factors")
+    @classmethod
+    def _factors_are_registered(cls, factors: dict[str, ExpertFactor]) -> dict[str, ExpertFactor]:
+        if not factors:
+            raise ValueError("factors needs at least one factor; got none")
+        for name, factor in factors.items():
+            spec = FEATURES.get(name)
+            if spec is None or name not in CUSTOMER_FEATURES:
+                raise ValueError(
+                    f"{name!r} is not a customer feature of the registry "
+                    "(see features/registry.py or `arscore features`)"
+                )
+            if spec.kind != "numeric":
+                raise ValueError(f"{name!r} is categorical; a factor needs a numeric feature")
+            steps = [hi - lo for lo, hi in itertools.pairwise(factor.points)]
+            if spec.monotone == 1 and any(step > 0 for step in steps):
+                raise ValueError(
+                    f"{name}.points must not rise with the value: a higher {name} never lowers "
+                    f"risk; got {list(factor.points)}"
+                )
+            if spec.monotone == -1 and any(step < 0 for step in steps):
+                raise ValueError(
+                    f"{name}.points must not fall with the value: a higher {name} never raises "
+                    f"risk; got {list(factor.points)}"
+                )
+        return factors
+
+    @property
+    def intercept(self) -> float:
+        """``a``: the log-odds of default at 0 points (the portfolio default rate)."""
+        rate = self.portfolio_default_rate
+        return math.log(rate / (1.0 - rate))
+
+    @property
+    def slope(self) -> float:
+        """``b``: the change in log-odds of default per point (negative: points are safer)."""
+        return -math.log(2.0) / self.points_to_double_odds

@@ -29,6 +29,17 @@ class Task(StrEnum):
         return REGISTERED_MODELS[self]
 
 
+class PdBasis(StrEnum):
+    """Which tier produced a score's default probability: the trained model (``model``: the
+    default-PD model for a customer, the onboarding model for an applicant), a proxy model
+    (``proxy_model``, reserved for a tier between the two) or the policy's expert scorecard
+    (``expert_scorecard``: no model is loaded, or the book is too small to train one)."""
+
+    MODEL = "model"
+    PROXY_MODEL = "proxy_model"
+    EXPERT_SCORECARD = "expert_scorecard"
+
+
 CHAMPION_ALIAS: Final = "champion"
 
 REGISTERED_MODELS: Final[Mapping[Task, str]] = MappingProxyType(

@@ -1,6 +1,7 @@
 """Batch rescoring: every customer through :func:`models.scoring.customers.score_customers`
 (the same code as ``POST /v1/scores``), stored as a run with its model versions, then
-summarised against the previous run (grade migration, new early warnings, limits)."""
+summarised against the previous run (grade migration, new early warnings, limits) and by the
+tier that gave each PD (``pd_basis``)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ def _row(run_id: str, s: CustomerScore) -> dict[str, Any]:
         "overdue_risk": s.overdue_risk["grade"],
         "reasons": json.dumps(s.reasons[:3]),
         "early_warnings": json.dumps([w["code"] for w in s.early_warnings]),
+        "pd_basis": str(s.pd_basis),
     }
 
 
@@ -76,8 +78,8 @@ def previous_scores(engine: Engine, run_id: str | None) -> pd.DataFrame:
 
 
 def summarise(scores: list[CustomerScore], before: pd.DataFrame) -> dict[str, Any]:
-    """Counts by grade, grade migration against the previous run, new early warnings and the
-    total recommended against current limits."""
+    """Counts by grade and by the tier that gave the PD, grade migration against the previous
+    run, new early warnings and the total recommended against current limits."""
     now = pd.DataFrame(
         {
             "customer_id": [s.customer_id for s in scores],
@@ -86,6 +88,7 @@ def summarise(scores: list[CustomerScore], before: pd.DataFrame) -> dict[str, An
         }
     )
     grades = now["risk_grade"].dropna().astype(int).value_counts().sort_index()
+    tiers = pd.Series([str(s.pd_basis) for s in scores], dtype=object).value_counts()
     migration: dict[str, dict[str, int]] = {}
     new_warnings: list[dict[str, str]] = []
     if len(before):
@@ -113,6 +116,7 @@ def summarise(scores: list[CustomerScore], before: pd.DataFrame) -> dict[str, An
     return {
         "customers": len(scores),
         "by_grade": {str(k): int(v) for k, v in grades.items()},
+        "by_pd_basis": {str(k): int(v) for k, v in sorted(tiers.items())},
         "migration": migration,
         "new_early_warnings": new_warnings,
         "total_recommended_limit": recommended,
@@ -214,6 +218,7 @@ def write_csvs(
                 "customer_id": s.customer_id,
                 "as_of": s.as_of.isoformat(),
                 "default_probability": s.default_probability,
+                "pd_basis": str(s.pd_basis),
                 "late_payment_probability": s.late_payment_probability,
                 "risk_grade": s.risk_grade,
                 "score": s.score,

@@ -129,8 +129,8 @@ def serve(
         _print_demo(state, f"http://{host}:{port}")
     if not state.store.current.loaded:
         console.print(
-            "[yellow]No champion model is registered yet: scores answer 503 until you run "
-            "`arscore train` and POST /v1/models/reload.[/]"
+            "[yellow]No champion model is registered yet: the policy's expert scorecard gives "
+            "the PDs until you run `arscore train` and POST /v1/models/reload.[/]"
         )
     # Several workers need one metrics directory so /metrics adds up every worker's counts;
     # one made here is removed when the service stops (one given in the environment is kept).
@@ -197,7 +197,8 @@ def rescore(
         Path | None, typer.Option(help="Also write customers.csv and open_invoices.csv here")
     ] = None,
 ) -> None:
-    """Score every customer with the API's scoring function and store the run."""
+    """Score every customer with the API's scoring function and store the run (without a
+    default-PD model, the policy's expert scorecard gives the PDs)."""
     from rich.progress import Progress
 
     from ledger.storage import load_ledger
@@ -208,10 +209,7 @@ def rescore(
     settings = load_settings()
     state = build_state(settings)
     state.store.reload()
-    champions = state.store.current
-    if not champions.loaded:
-        raise fail("no champion model is registered; run `arscore train` first", code=2)
-    models = champions.scoring()
+    models = state.store.current.scoring()
     ledger = load_ledger(state.engine)
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("scoring customers", total=len(ledger.customers))
@@ -245,6 +243,8 @@ def _print_summary(summary: dict, previous: str | None, currency: str) -> None:
     for grade, count in summary["by_grade"].items():
         grades.add_row(grade, f"{count:,}")
     console.print(grades)
+    tiers = ", ".join(f"{tier} {count:,}" for tier, count in summary["by_pd_basis"].items())
+    console.print(f"PD from: {tiers}")
     if previous is None:
         console.print("No previous run: no grade migration to show.")
     else:

@@ -1,5 +1,6 @@
-"""Applicant scores: a would-be customer scored with the onboarding model from its profile
-alone, through the same feature builder as every customer."""
+"""Applicant scores: a would-be customer scored from its profile alone, through the same
+feature builder as every customer, with the onboarding model or, without one, the policy's
+expert scorecard."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from features.ledger_arrays import LedgerArrays, from_day, to_day
 from ledger.frames import Ledger
 from ledger.schema import PROFILE_COLUMNS
 from models.bundle import ModelBundle
+from models.expert_scorecard import score_expert
 from models.jsonable import jsonable
 from models.limits import recommend_onboarding_limit
 from models.master_scale import grade_of, score_of
@@ -26,6 +28,7 @@ from models.scoring.common import (
     limit_dict,
     reason_dicts,
 )
+from models.tasks import PdBasis
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class ApplicantScore:
 
     as_of: dt.date
     default_probability: float
+    pd_basis: PdBasis
     risk_grade: int
     score: float
     recommended_credit_limit: dict[str, Any]
@@ -75,14 +79,15 @@ def _onboarding_action(grade: int, amount: float, requested: float, cash: bool) 
 def score_applicant(
     profile: Mapping[str, Any],
     as_of: AsOf,
-    model: ModelBundle,
+    model: ModelBundle | None,
     policy: ScoringPolicy,
     *,
     top_n: int = 3,
     texts: Mapping[str, FeatureText] | None = None,
     currency: str = "EUR",
 ) -> ApplicantScore:
-    """Score a would-be customer with the onboarding model from its profile alone.
+    """Score a would-be customer from its profile alone: with the onboarding ``model``, or
+    with the policy's expert scorecard when ``model`` is None.
 
     ``profile`` holds the customer-file columns an applicant provides (industry, country,
     payment_terms_days, financials, bureau score) and ``requested_limit``.
@@ -90,11 +95,17 @@ def score_applicant(
     day = from_day(to_day(as_of)).date()
     ledger = applicant_ledger(profile, day, currency)
     features = customer_features_at(LedgerArrays.from_ledger(ledger), day, policy.rules.features)
-    X = features[model.schema.names]
-    pd_value = float(model.predict_pd(X)[0])
+    if model is not None:
+        X = features[model.schema.names]
+        pd_value = float(model.predict_pd(X)[0])
+        explanation = model.explain(X, top_n=top_n, texts=texts)[0]
+        basis = PdBasis.MODEL
+    else:
+        expert = score_expert(features, policy.expert_scorecard, top_n, texts)
+        pd_value, explanation = float(expert.pd[0]), expert.explanations[0]
+        basis = PdBasis.EXPERT_SCORECARD
     grade = int(grade_of([pd_value], policy.master_scale)[0])
     score = float(np.round(score_of([pd_value], policy.master_scale), 1)[0])
-    explanation = model.explain(X, top_n=top_n, texts=texts)[0]
     requested = float(profile["requested_limit"])
     rec = recommend_onboarding_limit(
         pd=pd_value,
@@ -106,6 +117,7 @@ def score_applicant(
     return ApplicantScore(
         as_of=day,
         default_probability=pd_value,
+        pd_basis=basis,
         risk_grade=grade,
         score=score,
         recommended_credit_limit=limit_dict(rec, currency),

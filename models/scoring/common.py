@@ -23,7 +23,7 @@ from ledger.frames import Ledger
 from models.bundle import ModelBundle
 from models.errors import InvalidInputError
 from models.limits import Financials, LimitRecommendation
-from models.policy import CreditLimitPolicy, MasterScalePolicy
+from models.policy import CreditLimitPolicy, ExpertScorecardPolicy, MasterScalePolicy
 from models.reasons import Explanation
 
 
@@ -65,6 +65,9 @@ class ComposedPolicy(Protocol):
     @property
     def credit_limits(self) -> CreditLimitPolicy: ...
 
+    @property
+    def expert_scorecard(self) -> ExpertScorecardPolicy: ...
+
 
 @dataclass(frozen=True)
 class ScoringPolicy:
@@ -74,11 +77,13 @@ class ScoringPolicy:
     rules: RulesPolicy
     master_scale: MasterScalePolicy
     credit_limits: CreditLimitPolicy
+    expert_scorecard: ExpertScorecardPolicy = field(default_factory=ExpertScorecardPolicy)
     version: str = "unversioned"
 
     @classmethod
     def from_policy(cls, policy: ComposedPolicy, *, version: str | None = None) -> ScoringPolicy:
-        """From arscore's ``Policy`` (a RulesPolicy with master scale and limits sections).
+        """From arscore's ``Policy`` (a RulesPolicy with master scale, limits and expert
+        scorecard sections).
 
         ``version`` defaults to the policy's own; the service passes its version with the
         policy's fingerprint, so a decision names exactly the rules it was made under.
@@ -89,6 +94,7 @@ class ScoringPolicy:
             rules=policy,
             master_scale=policy.master_scale,
             credit_limits=policy.credit_limits,
+            expert_scorecard=policy.expert_scorecard,
             version=getattr(policy, "version", "unversioned") if version is None else version,
         )
 

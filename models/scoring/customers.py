@@ -3,9 +3,11 @@ so a customer scored either way gets the same numbers.
 
 A score combines the models (default PD with reason codes, the probability that the next
 invoice is paid late, expected days late) with the policy's rules (aging, overdue risk grade,
-early warnings, recommended credit limit). Every model is optional: where one is not loaded the
-fields it would fill are ``None`` and :attr:`CustomerScore.unavailable` says why, while the
-rule-based fields are always filled.
+early warnings, recommended credit limit). Every model is optional: without a default-PD model
+the policy's expert scorecard gives the PD, grade, score, reasons and limit
+(:attr:`CustomerScore.pd_basis` names the tier); the fields of any other missing model are
+``None`` and :attr:`CustomerScore.unavailable` says why, while the rule-based fields are always
+filled.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from features.aging import CustomerAging, customer_aging
 from features.customer import AsOf, customer_features_at
 from features.ledger_arrays import LedgerArrays, from_day, to_day
 from ledger.frames import Ledger
+from models.expert_scorecard import score_expert
 from models.jsonable import jsonable
 from models.limits import LimitRecommendation, recommend_limit
 from models.master_scale import grade_of, score_of
@@ -39,7 +42,7 @@ from models.scoring.common import (
     reason_dicts,
 )
 from models.scoring.invoices import next_invoice_frame
-from models.tasks import Task
+from models.tasks import PdBasis, Task
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,13 @@ class CustomerScore:
 
     customer_id: str
     as_of: dt.date
-    default_probability: float | None
+    default_probability: float
+    pd_basis: PdBasis
     late_payment_probability: float | None
     expected_days_late: float | None
-    risk_grade: int | None
-    score: float | None
-    recommended_credit_limit: dict[str, Any] | None
+    risk_grade: int
+    score: float
+    recommended_credit_limit: dict[str, Any]
     current_credit_limit: float | None
     reasons: list[dict[str, Any]]
     aging: dict[str, Any]
@@ -73,12 +77,13 @@ class _Predictions:
     """The models' outputs for a batch of customers: None where the model is not loaded, and
     ``unavailable`` says, per score field, why it is empty."""
 
-    default_pd: NDArray[np.float64] | None
-    explanations: list[Explanation] | None
+    default_pd: NDArray[np.float64]
+    pd_basis: PdBasis
+    explanations: list[Explanation]
     late_payment: NDArray[np.float64] | None
     days_late: NDArray[np.float64] | None
-    grades: NDArray[np.int64] | None
-    scores: NDArray[np.float64] | None
+    grades: NDArray[np.int64]
+    scores: NDArray[np.float64]
     unavailable: dict[str, str]
 
 
@@ -90,20 +95,19 @@ def _predict(
     top_n: int,
     texts: Mapping[str, FeatureText] | None,
 ) -> _Predictions:
-    """Every loaded model's predictions for the customers in ``features``, in one pass each."""
+    """Every loaded model's predictions for the customers in ``features``, in one pass each;
+    the PD and its reasons come from the policy's expert scorecard without a default-PD model."""
     unavailable: dict[str, str] = {}
-    pd_values: NDArray[np.float64] | None = None
-    explanations = None
     if models.default_pd is not None:
         bundle = models.default_pd
         pd_values, explanations = bundle.predict_and_explain(
             features[bundle.schema.names], top_n, texts
         )
+        basis = PdBasis.MODEL
     else:
-        reason = models.reason_missing(Task.DEFAULT_PD)
-        for name in ("default_probability", "risk_grade", "score", "reasons"):
-            unavailable[name] = reason
-        unavailable["recommended_credit_limit"] = f"needs a default probability: {reason}"
+        expert = score_expert(features, policy.expert_scorecard, top_n, texts)
+        pd_values, explanations = expert.pd, expert.explanations
+        basis = PdBasis.EXPERT_SCORECARD
 
     late_values: NDArray[np.float64] | None = None
     days_values: NDArray[np.float64] | None = None
@@ -120,25 +124,20 @@ def _predict(
     if days_values is None:
         unavailable["expected_days_late"] = models.reason_missing(Task.DAYS_LATE)
 
-    grades = scores = None
-    if pd_values is not None:
-        grades = grade_of(pd_values, policy.master_scale)
-        scores = np.round(score_of(pd_values, policy.master_scale), 1)
+    grades = grade_of(pd_values, policy.master_scale)
+    scores = np.round(score_of(pd_values, policy.master_scale), 1)
     return _Predictions(
-        pd_values, explanations, late_values, days_values, grades, scores, unavailable
+        pd_values, basis, explanations, late_values, days_values, grades, scores, unavailable
     )
 
 
 def _recommended_limits(
-    pd_values: NDArray[np.float64] | None,
+    pd_values: NDArray[np.float64],
     features: pd.DataFrame,
     customers: pd.DataFrame,
     policy: ScoringPolicy,
-) -> list[LimitRecommendation | None]:
-    """Each customer's recommended limit from its PD, trade need and financials (None
-    throughout without a default probability)."""
-    if pd_values is None:
-        return [None] * len(features)
+) -> list[LimitRecommendation]:
+    """Each customer's recommended limit from its PD, trade need and financials."""
     financials = financials_of(customers)
     monthly = features["invoice_amount_12m"].to_numpy(dtype=float) / 12.0
     terms = features["payment_terms_days"].to_numpy(dtype=float)
@@ -195,7 +194,7 @@ def _customer_score(
     row: Mapping[Hashable, Any],
     aging: CustomerAging,
     predictions: _Predictions,
-    rec: LimitRecommendation | None,
+    rec: LimitRecommendation,
     current: float | None,
     signals: list[dict[str, Any]],
     models: ScoringModels,
@@ -203,19 +202,19 @@ def _customer_score(
 ) -> CustomerScore:
     """The ``i``-th customer's score from the batch's predictions and its aging ``row``."""
     p = predictions
-    reasons = [] if p.explanations is None else reason_dicts(p.explanations[i])
     overdue = {"grade": str(row["risk_grade"]), "strategy": str(row["strategy"])}
     return CustomerScore(
         customer_id=customer_id,
         as_of=as_of,
-        default_probability=None if p.default_pd is None else float(p.default_pd[i]),
+        default_probability=float(p.default_pd[i]),
+        pd_basis=p.pd_basis,
         late_payment_probability=None if p.late_payment is None else float(p.late_payment[i]),
         expected_days_late=None if p.days_late is None else float(p.days_late[i]),
-        risk_grade=None if p.grades is None else int(p.grades[i]),
-        score=None if p.scores is None else float(p.scores[i]),
-        recommended_credit_limit=None if rec is None else limit_dict(rec, currency),
+        risk_grade=int(p.grades[i]),
+        score=float(p.scores[i]),
+        recommended_credit_limit=limit_dict(rec, currency),
         current_credit_limit=current,
-        reasons=reasons,
+        reasons=reason_dicts(p.explanations[i]),
         aging=_aging_dict(aging, row),
         overdue_risk=overdue,
         early_warnings=signals,

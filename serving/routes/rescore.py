@@ -16,7 +16,7 @@ from ledger.storage import load_ledger
 from serving.auth import Caller, Role
 from serving.decide import scoring_date
 from serving.deps import OFFICERS, StateDep, require
-from serving.errors import NotFound, Unavailable
+from serving.errors import NotFound
 from serving.rescore import rescore
 from serving.schemas import RescoreRequest
 from serving.state import ServiceState
@@ -47,8 +47,6 @@ def _run_job(state: ServiceState, run_id: str, as_of: dt.date) -> None:
 def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> dict[str, Any]:
     """Start scoring every customer as of ``as_of`` (today if omitted); poll the job."""
     as_of = scoring_date(body.as_of)
-    if not state.store.current.loaded:
-        raise Unavailable("no champion model is loaded; nothing to rescore with")
     run_id = str(uuid.uuid4())
     runs = tables.rescore_runs
     with state.engine.begin() as connection:

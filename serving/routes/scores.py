@@ -14,7 +14,7 @@ from serving.audit import get_decision
 from serving.auth import Caller
 from serving.decide import customer_ledger, decide, scoring_date
 from serving.deps import OFFICERS, IdempotencyKey, StateDep, require
-from serving.errors import NotFound, Unavailable
+from serving.errors import NotFound
 from serving.schemas import OnboardingRequest, ScoreRequest
 from serving.state import ServiceState
 
@@ -31,7 +31,8 @@ async def score(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Score an existing customer: default and late-payment probability, grade, reasons,
-    aging, overdue risk, early warnings, recommended limit and action."""
+    aging, overdue risk, early warnings, recommended limit and action; ``pd_basis`` says
+    whether the default-PD model or the policy's expert scorecard gave the PD."""
     # One score at a time per worker (the app's limiter): a score is ~20 ms of Python and
     # numpy under the GIL, so several in threads only add switching; queued requests wait
     # without burning CPU.
@@ -47,11 +48,8 @@ def _score(
     inputs = {"customer_id": body.customer_id, "as_of": as_of.isoformat()}
 
     def compute() -> tuple[dict[str, Any], dict[str, Any]]:
-        champions = state.store.current
-        if not champions.loaded:
-            raise Unavailable("no champion model is loaded; run `arscore train` and reload")
         ledger = customer_ledger(state, body.customer_id)
-        models = champions.scoring()
+        models = state.store.current.scoring()
         result = score_customers(
             ledger,
             as_of,
@@ -76,27 +74,24 @@ def onboarding_score(
     caller: Officer,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """Score an applicant from its profile with the onboarding model."""
+    """Score an applicant from its profile with the onboarding model, or with the policy's
+    expert scorecard when none is loaded (``pd_basis`` says which)."""
     as_of = scoring_date(body.as_of)
     profile = body.model_dump(exclude={"as_of"})
     inputs = {**profile, "as_of": as_of.isoformat()}
 
     def compute() -> tuple[dict[str, Any], dict[str, Any]]:
-        champions = state.store.current
-        model = champions.loaded.get(Task.ONBOARDING_PD)
-        if model is None:
-            reason = champions.scoring().reason_missing(Task.ONBOARDING_PD)
-            raise Unavailable(f"no onboarding model is available: {reason}")
+        model = state.store.current.loaded.get(Task.ONBOARDING_PD)
         result = score_applicant(
             profile,
             as_of,
-            model.bundle,
+            None if model is None else model.bundle,
             state.policy,
             top_n=state.config.reason_count,
             texts=state.texts,
             currency=state.currency,
         )
-        versions = {model.name: model.version}
+        versions = {} if model is None else {model.name: model.version}
         outputs = {
             **result.to_dict(),
             "requested_limit": body.requested_limit,

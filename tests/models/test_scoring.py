@@ -12,10 +12,12 @@ from arscore.policy import Policy
 from features.customer import build_customer_features
 from ledger.frames import Ledger
 from ledger.synth import SynthConfig, generate
+from models.master_scale import score_of
 from models.scoring.applicants import score_applicant
 from models.scoring.common import ScoringModels, ScoringPolicy, UnknownCustomerError
 from models.scoring.customers import score_customers
 from models.scoring.invoices import score_open_invoices
+from models.tasks import PdBasis
 from training.pipeline import train_ledger_models
 
 AS_OF = pd.Timestamp("2026-06-30")
@@ -68,6 +70,7 @@ def test_score_fills_every_field_with_a_model(book) -> None:
     assert all(r["text"] for r in result.reasons)
     assert math.isfinite(result.expected_days_late)
     assert result.unavailable == {}
+    assert result.pd_basis == PdBasis.MODEL
     assert set(result.aging["buckets"]) == set(policy.rules.aging.labels)
 
 
@@ -89,20 +92,41 @@ def test_payment_after_as_of_changes_no_score(book) -> None:
     assert after.to_dict() == before.to_dict()
 
 
-def test_missing_default_model_leaves_rules_and_late_payment_working(book) -> None:
+def test_missing_default_model_scores_with_the_expert_scorecard(book) -> None:
+    # Changed on purpose (issue #10): without a default-PD model the policy's expert scorecard
+    # gives the PD, grade, score, reasons and limit; they used to be None and "unavailable".
     ledger, models, policy, _ = book
     reason = "no model is registered as arscore-default-pd@champion"
     partial = ScoringModels(late_payment=models.late_payment, unavailable={"default_pd": reason})
-    result = score_customers(ledger, AS_OF, partial, policy)[0]
-    assert result.default_probability is None
-    assert result.risk_grade is None
-    assert result.recommended_credit_limit is None
-    assert result.reasons == []
-    assert result.unavailable["default_probability"] == reason
-    assert reason in result.unavailable["recommended_credit_limit"]
+    results = score_customers(ledger, AS_OF, partial, policy)
+    result = results[0]
+    assert result.pd_basis == PdBasis.EXPERT_SCORECARD
+    assert result.to_dict()["pd_basis"] == "expert_scorecard"
+    assert 0 < result.default_probability < 1
+    assert 1 <= result.risk_grade <= policy.master_scale.n_grades
+    assert result.score == pytest.approx(
+        float(score_of([result.default_probability], policy.master_scale)[0]), abs=0.05
+    )
+    assert result.recommended_credit_limit["amount"] >= 0
+    assert result.recommended_credit_limit["basis"]
+    assert set(result.unavailable) == {"expected_days_late"}  # no days-late model given
     assert result.late_payment_probability is not None
     assert result.overdue_risk["grade"] in {"low", "medium", "high", "critical"}
     assert result.recommended_action
+    assert all(r.pd_basis == PdBasis.EXPERT_SCORECARD for r in results)
+    assert sum(bool(r.reasons) for r in results) > 0.9 * len(results)
+    factors = policy.expert_scorecard.factors
+    assert all(r["text"] and r["feature"] in factors for r in result.reasons)
+
+
+def test_no_model_at_all_still_fills_every_pd_field(book) -> None:
+    ledger, _, policy, _ = book
+    nothing = ScoringModels()
+    for result in score_customers(ledger, AS_OF, nothing, policy)[::50]:
+        assert result.pd_basis == "expert_scorecard"
+        for name in ("default_probability", "risk_grade", "score", "recommended_credit_limit"):
+            assert getattr(result, name) is not None, name
+        assert set(result.unavailable) == {"late_payment_probability", "expected_days_late"}
 
 
 def test_unknown_customer_is_named(book) -> None:
@@ -152,6 +176,7 @@ def test_applicant_limit_never_exceeds_the_request(book) -> None:
         "bureau_score": 610.0,
     }
     result = score_applicant(profile, AS_OF, onboarding, policy)
+    assert result.pd_basis == PdBasis.MODEL
     assert 0 < result.default_probability < 1
     assert result.recommended_credit_limit["amount"] <= 25_000
     assert not math.isnan(result.score)
@@ -172,3 +197,4 @@ def test_scoring_policy_records_the_version_it_is_given() -> None:
     assert pinned.version == "tight-2026 (0123456789ab)"
     assert pinned.rules is policy
     assert pinned.master_scale is policy.master_scale
+    assert pinned.expert_scorecard is policy.expert_scorecard

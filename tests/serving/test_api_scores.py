@@ -26,6 +26,7 @@ def test_score_returns_the_decision_and_records_it(server, trained) -> None:
     for field in (
         "decision_id",
         "default_probability",
+        "pd_basis",
         "late_payment_probability",
         "expected_days_late",
         "risk_grade",
@@ -41,6 +42,7 @@ def test_score_returns_the_decision_and_records_it(server, trained) -> None:
     ):
         assert field in body
     assert body["recommended_credit_limit"]["currency"] == "EUR"
+    assert body["pd_basis"] == "model"
     assert isinstance(body["expected_days_late"], float)
     assert "arscore-days-late" in body["model_versions"]
     assert {"feature", "value", "contribution", "direction", "text"} <= set(body["reasons"][0])
@@ -138,6 +140,7 @@ def test_onboarding_score_caps_the_requested_limit(server) -> None:
     assert 0 < body["default_probability"] < 1
     assert body["recommended_credit_limit"]["amount"] <= 40_000
     assert "arscore-onboarding-pd" in body["model_versions"]
+    assert body["pd_basis"] == "model"
     assert len(decision_rows(server, body["decision_id"])) == 1
     assert bad.status_code == 422
     assert "body.country" in [d["loc"] for d in bad.json()["error"]["details"]]

@@ -103,21 +103,45 @@ def test_reload_endpoint_reports_a_failed_model(registry, private_service) -> No
     assert row.requested_by.startswith("risk_admin-")
 
 
-def test_no_champion_at_all_is_503_and_not_ready(private_service) -> None:
+def test_no_champion_at_all_is_not_ready_but_scores_with_the_expert_scorecard(
+    private_service,
+) -> None:
+    # Changed on purpose (issue #10): a score without any model used to be 503; now the
+    # policy's expert scorecard gives the PD, grade, limit and reasons, and says so.
     state, tokens = private_service
+    applicant = {
+        "industry": "retail",
+        "country": "DE",
+        "payment_terms_days": 30,
+        "requested_limit": 20_000,
+        "bureau_score": 640,
+    }
     with TestClient(create_app(state, load_models=False)) as client:
         headers = {"Authorization": f"Bearer {tokens['credit_officer']}"}
         ready = client.get("/readyz")
         score = client.post(
             "/v1/scores", json={"customer_id": "C000002", "as_of": AS_OF}, headers=headers
         )
+        onboarding = client.post("/v1/onboarding/scores", json=applicant, headers=headers)
         check = client.post(
             "/v1/limit-checks", json={"customer_id": "C000002", "amount": 10}, headers=headers
         )
     assert ready.status_code == 503
     assert "no champion model is loaded" in ready.json()["problems"]
-    assert score.status_code == 503
-    assert score.json()["error"]["code"] == "unavailable"
+    assert score.status_code == 200, score.text
+    body = score.json()
+    assert body["pd_basis"] == "expert_scorecard"
+    assert 0 < body["default_probability"] < 1
+    assert body["risk_grade"] is not None
+    assert body["score"] is not None
+    assert body["recommended_credit_limit"]["amount"] >= 0
+    assert body["reasons"]
+    assert body["model_versions"] == {}
+    assert {"default_probability", "risk_grade", "reasons"}.isdisjoint(body["unavailable"])
+    assert onboarding.status_code == 200, onboarding.text
+    assert onboarding.json()["pd_basis"] == "expert_scorecard"
+    assert onboarding.json()["recommended_credit_limit"]["amount"] <= 20_000
+    assert onboarding.json()["model_versions"] == {}
     assert check.status_code == 200  # rules only: works without any model
 
 

@@ -31,10 +31,12 @@ def test_rescore_command_stores_runs_writes_csvs_and_shows_migration(
     assert second.exit_code == 0, second.output
     assert "Grade migration" in second.output
     assert "Recommended limits total" in second.output
+    assert f"PD from: model {len(trained.ledger.customers):,}" in second.output
     with (tmp_path / "out" / "customers.csv").open() as f:
         customers = list(csv.DictReader(f))
     assert len(customers) == len(trained.ledger.customers)
     assert {"customer_id", "default_probability", "risk_grade", "top_reasons"} <= set(customers[0])
+    assert {c["pd_basis"] for c in customers} == {"model"}
     with (tmp_path / "out" / "open_invoices.csv").open() as f:
         invoices = list(csv.DictReader(f))
     assert invoices
@@ -44,6 +46,31 @@ def test_rescore_command_stores_runs_writes_csvs_and_shows_migration(
     bad = runner.invoke(cli, ["rescore", "--as-of", "31/10/2026"])
     assert bad.exit_code == 2
     assert "--as-of" in bad.output
+
+
+def test_rescore_without_any_model_scores_every_customer_with_the_expert_scorecard(
+    private_service, trained, tmp_path, monkeypatch
+) -> None:
+    # Changed on purpose (issue #10): with no champion registered, `arscore rescore` used to
+    # refuse; now the policy's expert scorecard scores every customer and the run says so.
+    state, _ = private_service
+    monkeypatch.setenv("ARSCORE_HOME", str(tmp_path))
+    monkeypatch.setenv("ARSCORE_DATABASE_URL", str(state.engine.url))
+    monkeypatch.setenv("ARSCORE_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["rescore", "--as-of", AS_OF, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    n = len(trained.ledger.customers)
+    assert f"PD from: expert_scorecard {n:,}" in result.output
+    with (out / "customers.csv").open() as f:
+        customers = list(csv.DictReader(f))
+    assert len(customers) == n
+    assert {c["pd_basis"] for c in customers} == {"expert_scorecard"}
+    assert all(c["default_probability"] and c["risk_grade"] for c in customers)
+    assert all(c["recommended_credit_limit"] for c in customers)
+    with state.engine.connect() as connection:
+        stored = connection.execute(select(tables.customer_scores.c.pd_basis)).scalars().all()
+    assert stored == ["expert_scorecard"] * n
 
 
 def test_rescore_job_results_equal_the_api_scores(private_service, trained) -> None:
@@ -70,6 +97,7 @@ def test_rescore_job_results_equal_the_api_scores(private_service, trained) -> N
             ).json()
             row = stored[customer_id]
             assert row["default_probability"] == api["default_probability"]
+            assert row["pd_basis"] == api["pd_basis"] == "model"
             assert row["late_payment_probability"] == api["late_payment_probability"]
             assert row["risk_grade"] == api["risk_grade"]
             assert row["recommended_credit_limit"] == api["recommended_credit_limit"]["amount"]

@@ -21,7 +21,12 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(state: StateDep) -> JSONResponse:
-    """Ready when at least one champion is loaded and the database answers; else 503."""
+    """Ready when the database answers and no champion failed to load; else 503.
+
+    A service with no model registered at all is ready: default PDs then come from the
+    policy's expert scorecard (``pd_basis``), which the notes say. A model that is registered
+    but failed to load (with no earlier version serving) makes the worker not ready, so a
+    load balancer keeps traffic on workers that serve the champions."""
     problems: list[str] = []
     try:
         with state.engine.connect() as connection:
@@ -29,11 +34,18 @@ def readyz(state: StateDep) -> JSONResponse:
     except Exception as exc:  # any failure means not ready; say which
         problems.append(f"database unreachable: {type(exc).__name__}")
     champions = state.store.current
-    if not champions.loaded:
-        problems.append("no champion model is loaded")
+    for task, error in champions.errors.items():
+        if task not in champions.loaded:
+            problems.append(f"the {task} model failed to load: {error}")
+    notes: list[str] = []
+    if not champions.loaded and not champions.errors:
+        notes.append(
+            "no champion model is loaded: default PDs come from the policy's expert scorecard"
+        )
     body = {
         "status": "ready" if not problems else "not_ready",
         "problems": problems,
+        "notes": notes,
         "models": champions.versions(),
         "worker": os.getpid(),  # which uvicorn worker answered (they load models separately)
     }

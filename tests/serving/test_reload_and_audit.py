@@ -67,6 +67,20 @@ def test_failed_reload_keeps_the_previous_version_serving(registry, private_serv
         registry.set_registered_model_alias(name, "champion", previous)
 
 
+def test_a_champion_that_fails_to_load_makes_the_worker_not_ready(private_service) -> None:
+    state, _ = private_service
+
+    def broken(uri: str, tracking_uri: str | None):
+        raise OSError(f"artifact store unreachable for {uri}")
+
+    state.store._loader = broken
+    with TestClient(create_app(state)) as client:
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    problems = ready.json()["problems"]
+    assert any("default_pd model failed to load" in p for p in problems), problems
+
+
 def test_reload_endpoint_reports_a_failed_model(registry, private_service) -> None:
     state, tokens = private_service
     name = "arscore-default-pd"
@@ -103,7 +117,7 @@ def test_reload_endpoint_reports_a_failed_model(registry, private_service) -> No
     assert row.requested_by.startswith("risk_admin-")
 
 
-def test_no_champion_at_all_is_not_ready_but_scores_with_the_expert_scorecard(
+def test_no_champion_at_all_is_ready_and_scores_with_the_expert_scorecard(
     private_service,
 ) -> None:
     # Changed on purpose (issue #10): a score without any model used to be 503; now the
@@ -126,8 +140,9 @@ def test_no_champion_at_all_is_not_ready_but_scores_with_the_expert_scorecard(
         check = client.post(
             "/v1/limit-checks", json={"customer_id": "C000002", "amount": 10}, headers=headers
         )
-    assert ready.status_code == 503
-    assert "no champion model is loaded" in ready.json()["problems"]
+    # Changed on purpose: a service that can score with the expert scorecard is ready.
+    assert ready.status_code == 200
+    assert any("expert scorecard" in note for note in ready.json()["notes"])
     assert score.status_code == 200, score.text
     body = score.json()
     assert body["pd_basis"] == "expert_scorecard"

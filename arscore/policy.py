@@ -1,7 +1,8 @@
 """The credit policy: one YAML file of thresholds and rules, validated in full before use.
 
 ``Policy`` composes the sections the lower packages define (features, aging, overdue risk,
-collection, early warnings; later labels, master scale, credit limits) as top-level keys. Every
+collection, early warnings; later labels, master scale, credit limits; the data's age) as
+top-level keys. Every
 key is optional - an absent one keeps its documented default, so ``default_policy.yaml`` and an
 empty file mean the same policy - and an unknown key is an error, because a typo that silently
 falls back to a default is the worst kind of policy bug.
@@ -19,6 +20,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from features.policy import RulesPolicy
+from ledger.as_of import DataPolicy
 from models.policy import CreditLimitPolicy, MasterScalePolicy
 from training.policy import TrainingPolicy
 
@@ -40,6 +42,7 @@ class Policy(RulesPolicy):
     training: TrainingPolicy = TrainingPolicy()
     master_scale: MasterScalePolicy = MasterScalePolicy()
     credit_limits: CreditLimitPolicy = CreditLimitPolicy()
+    data: DataPolicy = DataPolicy()
 
     @model_validator(mode="after")
     def _limits_match_the_scale(self) -> Policy:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from ledger.as_of import data_age_days, stale_warning, utc_today
 from serving.deps import StateDep
 
 router = APIRouter(tags=["health"])
@@ -21,19 +22,31 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(state: StateDep) -> JSONResponse:
-    """Ready when at least one champion is loaded and the database answers; else 503."""
+    """Ready when at least one champion is loaded and the database answers; else 503. Stale
+    data does not make the service unready, but the answer says how old the data is."""
     problems: list[str] = []
+    warnings: list[dict[str, str]] = []
+    data_as_of = age = None
     try:
         with state.engine.connect() as connection:
             connection.execute(text("select 1"))
+        data_as_of = state.ledger_clock.dates().as_of
     except Exception as exc:  # any failure means not ready; say which
         problems.append(f"database unreachable: {type(exc).__name__}")
+    if data_as_of is not None:
+        today = utc_today()
+        age = data_age_days(data_as_of, today)
+        stale = stale_warning(data_as_of, state.data_policy, today)
+        warnings += [] if stale is None else [stale]
     champions = state.store.current
     if not champions.loaded:
         problems.append("no champion model is loaded")
     body = {
         "status": "ready" if not problems else "not_ready",
         "problems": problems,
+        "data_as_of": None if data_as_of is None else data_as_of.isoformat(),
+        "data_age_days": age,
+        "warnings": warnings,
         "models": champions.versions(),
         "worker": os.getpid(),  # which uvicorn worker answered (they load models separately)
     }

@@ -1,10 +1,11 @@
 """The credit policy: one YAML file of thresholds and rules, validated in full before use.
 
 ``Policy`` composes the sections the lower packages define (features, aging, overdue risk,
-collection, early warnings; later labels, master scale, credit limits, expert scorecard) as
-top-level keys. Every key is optional - an absent one keeps its documented default, so
-``default_policy.yaml`` and an empty file mean the same policy - and an unknown key is an
-error, because a typo that silently falls back to a default is the worst kind of policy bug.
+collection, early warnings; later labels, master scale, credit limits, expert scorecard; the
+data's age) as top-level keys. Every key is optional - an absent one keeps its documented
+default, so ``default_policy.yaml`` and an empty file mean the same policy - and an unknown key
+is an error, because a typo that silently falls back to a default is the worst kind of policy
+bug.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from features.policy import RulesPolicy
+from ledger.as_of import DataPolicy
 from models.policy import CreditLimitPolicy, ExpertScorecardPolicy, MasterScalePolicy
 from training.policy import TrainingPolicy
 
@@ -41,6 +43,7 @@ class Policy(RulesPolicy):
     master_scale: MasterScalePolicy = MasterScalePolicy()
     credit_limits: CreditLimitPolicy = CreditLimitPolicy()
     expert_scorecard: ExpertScorecardPolicy = ExpertScorecardPolicy()
+    data: DataPolicy = DataPolicy()
 
     @model_validator(mode="after")
     def _limits_match_the_scale(self) -> Policy:

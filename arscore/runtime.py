@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from arscore.policy import Policy, PolicyError, load_policy
 from arscore.settings import Settings
+from ledger.as_of import read_ledger_dates, stale_warning, utc_today
 from ledger.storage import StorageError, make_engine, upgrade
 
 console = Console()
@@ -78,3 +79,32 @@ def parse_date(value: str | None, option: str) -> date | None:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError as exc:
         raise fail(f"{option} must be a date like 2025-06-30; got {value!r}", code=2) from exc
+
+
+def resolve_as_of(engine: Engine, given: date | None, policy: Policy) -> date:
+    """The date a command answers as of: ``given``, else the ledger's as-of date, printed with
+    a warning when the data is older than the policy allows or ends before ``given``. A date in
+    the future or before the ledger's first data is an error (exit code 2)."""
+    dates = read_ledger_dates(engine)
+    if given is None:
+        if dates.as_of is None:
+            raise fail("the ledger is empty: load it with `arscore ingest`, or give --as-of", 2)
+        day = dates.as_of
+        err_console.print(f"As of {day}, the date the ledger's data runs to.")
+    else:
+        day = given
+        if day > utc_today():
+            raise fail(f"--as-of {day} is in the future; answers are as of today or before", 2)
+        if dates.first is not None and day < dates.first:
+            raise fail(f"--as-of {day} is before the ledger's first data ({dates.first})", 2)
+    if dates.as_of is None or day < dates.as_of:
+        return day
+    if day > dates.as_of:
+        err_console.print(
+            f"[yellow]warning:[/] the ledger's data ends on {dates.as_of}: payments since then "
+            f"are not known, so invoices paid meanwhile still show as open on {day}."
+        )
+    stale = stale_warning(dates.as_of, policy.data)
+    if stale is not None:
+        err_console.print(f"[yellow]warning:[/] {stale['message']}")
+    return day

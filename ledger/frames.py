@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -153,6 +154,15 @@ class Ledger:
             ].reset_index(drop=True),
             orders=self.orders[self.orders["customer_id"].isin(ids)].reset_index(drop=True),
         )
+
+    def onboarded_by(self, day: date) -> Ledger:
+        """The sub-ledger of the customers onboarded on or before ``day`` (a customer without
+        an onboarding date counts as onboarded); the ledger itself when that is everyone."""
+        onboarding = self.customers["onboarding_date"]
+        keep = onboarding.isna() | (onboarding <= pd.Timestamp(day))
+        if bool(keep.all()):
+            return self
+        return self.for_customers(self.customers.loc[keep, "customer_id"])
 
     def counts(self) -> dict[str, int]:
         return {

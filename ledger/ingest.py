@@ -8,13 +8,23 @@ twice changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from ledger.as_of import (
+    AsOfError,
+    LedgerDates,
+    evidence_dates,
+    next_dates,
+    read_ledger_dates,
+    spanning,
+)
+from ledger.frames import Ledger
 from ledger.readers import MappingError, find_entity_file, read_mapping, read_table
 from ledger.storage import load_ledger, record_ingest_run, upsert_frames
 from ledger.validate import (
@@ -80,11 +90,13 @@ _ENTITY_FILES = ("customers", "invoices", "payments", "orders")
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What an ingest wrote (rows per entity), what the user should know, and how long it took."""
+    """What an ingest wrote (rows per entity), what the user should know, how long it took,
+    and the ledger's as-of date after it."""
 
     rows: dict[str, int]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    data_as_of: dt.date | None = None
 
 
 def read_sources(
@@ -118,11 +130,15 @@ def ingest(
     date_format: str | None = None,
     currency: str = "EUR",
     max_issues: int = DEFAULT_MAX_ISSUES,
+    as_of: dt.date | None = None,
 ) -> IngestResult:
     """Validate the files against each other and the database, then upsert them by id.
 
     Raises :class:`IngestError` (nothing written) when any rule is broken. The stored ledger is
     read inside the writing transaction, so validation sees exactly what the rows land on.
+    ``as_of`` is the day the export was taken; without it the ledger's as-of date is the latest
+    date in the data (:mod:`ledger.as_of`). An ``as_of`` before that date, or in the future, is
+    an error.
     """
     started = time.perf_counter()
     raw, names, notes = read_sources(sources, max_issues)
@@ -138,9 +154,35 @@ def ingest(
             file_names=names,
             notes=notes,
         )
+        dates = _dates_after(connection, existing, frames, as_of)
         written = upsert_frames(connection, frames, provided_columns(raw, mapping))
-        record_ingest_run(connection, _describe(sources), written, notes)
-    return IngestResult(rows=written, notes=notes, seconds=time.perf_counter() - started)
+        record_ingest_run(connection, _describe(sources), written, notes, dates)
+    return IngestResult(
+        rows=written,
+        notes=notes,
+        seconds=time.perf_counter() - started,
+        data_as_of=dates.as_of,
+    )
+
+
+def _dates_after(
+    connection: Connection,
+    existing: Ledger,
+    frames: dict[str, pd.DataFrame],
+    as_of: dt.date | None,
+) -> LedgerDates:
+    """The ledger's dates once ``frames`` are stored over ``existing`` (the whole ledger)."""
+    stored = {
+        "invoices": existing.invoices,
+        "payments": existing.payments,
+        "orders": existing.orders,
+    }
+    evidence = spanning(evidence_dates(stored), evidence_dates(frames))
+    try:
+        return next_dates(read_ledger_dates(connection), evidence, as_of)
+    except AsOfError as exc:
+        value = None if as_of is None else as_of.isoformat()
+        raise IngestError([Issue("as-of date", None, None, value, str(exc))]) from exc
 
 
 def _describe(sources: IngestSources) -> str:

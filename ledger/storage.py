@@ -8,6 +8,7 @@ re-ingesting the same rows idempotent.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, even
 from sqlalchemy.engine import make_url
 
 from ledger import tables
+from ledger.as_of import LedgerDates, evidence_dates, next_dates, read_ledger_dates
 from ledger.frames import Ledger, add_implied_payments, frame_from_columns
 from ledger.schema import ENTITIES, IMPLIED_PAYMENT_SUFFIX, Kind
 
@@ -198,22 +200,34 @@ def _refresh_statistics(connection: Connection, written: dict[str, int]) -> None
             connection.exec_driver_sql(f"ANALYZE {tables.ENTITY_TABLES[name].name}")
 
 
-def write_ledger(engine: Engine, ledger: Ledger, source: str = "ledger") -> dict[str, int]:
-    """Upsert a whole in-memory ledger in one transaction and log the run."""
+def write_ledger(
+    engine: Engine, ledger: Ledger, source: str = "ledger", as_of: date | None = None
+) -> dict[str, int]:
+    """Upsert a whole in-memory ledger in one transaction and log the run with the data's
+    dates: ``as_of`` when given (a synthetic ledger's last day), else the latest evidence."""
+    frames = _frames_of(ledger)
     with engine.begin() as connection:
-        written = upsert_frames(connection, _frames_of(ledger))
-        record_ingest_run(connection, source, written, notes=None)
+        dates = next_dates(read_ledger_dates(connection), evidence_dates(frames), as_of)
+        written = upsert_frames(connection, frames)
+        record_ingest_run(connection, source, written, notes=None, dates=dates)
     return written
 
 
 def record_ingest_run(
-    connection: Connection, source: str, written: dict[str, int], notes: Sequence[str] | None
+    connection: Connection,
+    source: str,
+    written: dict[str, int],
+    notes: Sequence[str] | None,
+    dates: LedgerDates | None = None,
 ) -> None:
-    """Append one row to the ingest log (what was loaded, when, from where)."""
+    """Append one row to the ingest log (what was loaded, when, from where, and the data's
+    first and as-of dates after it: see :mod:`ledger.as_of`)."""
     connection.execute(
         tables.ingest_runs.insert().values(
             source=source[:2000],
             notes="\n".join(notes) if notes else None,
+            data_from=None if dates is None else dates.first,
+            data_as_of=None if dates is None else dates.as_of,
             **{name: int(written.get(name, 0)) for name in UPSERT_ORDER},
         )
     )

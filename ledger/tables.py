@@ -112,6 +112,9 @@ ingest_runs = Table(
     Column("payments", Integer, nullable=False),
     Column("orders", Integer, nullable=False),
     Column("notes", Text),
+    # The data's first date and as-of date after this load (migration 0004; ledger/as_of.py).
+    Column("data_from", Date),
+    Column("data_as_of", Date),
 )
 
 ENTITY_TABLES: dict[str, Table] = {
@@ -184,6 +187,7 @@ rescore_runs = Table(
     Column("model_versions", Text),
     Column("policy_version", String(100)),
     Column("error", Text),
+    Column("data_as_of", Date),  # the ledger's as-of date when the run scored (migration 0004)
 )
 
 customer_scores = Table(

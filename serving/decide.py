@@ -1,15 +1,18 @@
-"""Shared steps of the request handlers: today's date, a customer's ledger, and the
-decision flow (idempotency, audit record before the response)."""
+"""Shared steps of the request handlers: the date an answer is as of (the ledger's own date
+unless the caller names one), a customer's ledger, and the decision flow (idempotency, audit
+record before the response)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from ledger.as_of import stale_warning, utc_today
 from ledger.frames import Ledger
 from ledger.storage import load_ledger
 from models.errors import InvalidInputError
@@ -21,15 +24,84 @@ from serving.state import ServiceState
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+    return utc_today()
 
 
 def scoring_date(as_of: dt.date | None) -> dt.date:
-    """``as_of`` or today; a future date is a 422 naming the field."""
+    """``as_of`` or today; a future date is a 422 naming the field. For answers that do not
+    read the ledger (an applicant's score); the others use :func:`ledger_date`."""
     try:
         return check_as_of(as_of, today())
     except InvalidInputError as exc:
-        raise Unprocessable(str(exc), [{"loc": "as_of", "msg": str(exc)}]) from exc
+        raise _as_of_error(str(exc)) from exc
+
+
+def _as_of_error(message: str) -> Unprocessable:
+    return Unprocessable(message, [{"loc": "as_of", "msg": message}])
+
+
+@dataclass(frozen=True)
+class LedgerDate:
+    """The date an answer about the ledger is as of, the ledger's own as-of date, and the
+    warnings that go with them (``stale_data``, ``as_of_after_data``)."""
+
+    day: dt.date
+    data_as_of: dt.date | None
+    warnings: list[dict[str, str]]
+
+    def fields(self) -> dict[str, Any]:
+        """What every answer about the ledger carries beside its ``as_of``."""
+        return {
+            "data_as_of": None if self.data_as_of is None else self.data_as_of.isoformat(),
+            "warnings": list(self.warnings),
+        }
+
+
+def ledger_date(state: ServiceState, as_of: dt.date | None = None) -> LedgerDate:
+    """``as_of``, or the ledger's as-of date when omitted (today for an empty ledger).
+
+    A future date, or one before the ledger's first data, is a 422 naming the dates. The answer
+    warns when the ledger's data is older than the policy allows (``stale_data``) and when
+    ``as_of`` is after the data ends (what happened since is not known)."""
+    try:
+        dates = state.ledger_clock.dates()
+    except SQLAlchemyError as exc:
+        raise Unavailable("the ledger database cannot be read right now") from exc
+    wall = today()
+    try:
+        day = check_as_of(as_of, wall) if as_of is not None else dates.as_of or wall
+    except InvalidInputError as exc:
+        raise _as_of_error(str(exc)) from exc
+    if dates.first is not None and day < dates.first:
+        raise _as_of_error(
+            f"as_of {day} is before the ledger's first data ({dates.first}): "
+            "nothing is known about that day"
+        )
+    warnings: list[dict[str, str]] = []
+    if dates.as_of is not None and day >= dates.as_of:
+        stale = stale_warning(dates.as_of, state.data_policy, wall)
+        if stale is not None:
+            warnings.append(stale)
+        if day > dates.as_of:
+            warnings.append(
+                {
+                    "code": "as_of_after_data",
+                    "message": f"as_of {day} is after the ledger's data ends ({dates.as_of}): "
+                    "payments and disputes since then are not known, so invoices paid "
+                    "meanwhile still show as open",
+                }
+            )
+    return LedgerDate(day, dates.as_of, warnings)
+
+
+def check_onboarded(ledger: Ledger, customer_id: str, day: dt.date) -> None:
+    """422 when ``day`` is before the customer's onboarding date: there is nothing to score."""
+    onboarded = ledger.customers["onboarding_date"].iloc[0]
+    if onboarded is not None and onboarded == onboarded and onboarded.date() > day:
+        raise _as_of_error(
+            f"customer {customer_id!r} was onboarded on {onboarded.date()}; it cannot be "
+            f"scored as of {day}, before it was a customer"
+        )
 
 
 def customer_ledger(state: ServiceState, customer_id: str) -> Ledger:

@@ -28,7 +28,9 @@ StateDep = Annotated[ServiceState, Depends(get_state)]
 
 # Request parameters shared by several routes, bounded once here.
 CustomerPath = Annotated[str, Path(min_length=1, max_length=64)]
-AsOfQuery = Annotated[dt.date | None, Query(description="Date of the aging; today if omitted")]
+AsOfQuery = Annotated[
+    dt.date | None, Query(description="Date of the answer; the ledger's as-of date if omitted")
+]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
 ]

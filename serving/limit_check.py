@@ -1,6 +1,7 @@
 """The limit check sales runs before taking an order: rules only, no model call.
 
-Exposure is open receivables plus open orders as of today; the decision is ``decline`` for a
+Exposure is open receivables plus open orders as of the ledger's as-of date (passed in as
+``today``; :mod:`ledger.as_of`); the decision is ``decline`` for a
 customer on stop (overdue risk critical), ``refer`` when the order would breach the limit, the
 customer has no approved limit or an invoice is long overdue, else ``approve``.
 

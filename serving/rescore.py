@@ -1,7 +1,8 @@
 """Batch rescoring: every customer through :func:`models.scoring.customers.score_customers`
-(the same code as ``POST /v1/scores``), stored as a run with its model versions, then
-summarised against the previous run (grade migration, new early warnings, limits) and by the
-tier that gave each PD (``pd_basis``)."""
+(the same code as ``POST /v1/scores``), stored as a run with its model versions and the ledger's
+as-of date, then summarised against the latest run as of an earlier date (grade migration, new
+early warnings, limits) and by the tier that gave each PD (``pd_basis``): a rerun for the same
+date, or a backfill for an older one, is never what the grades migrated from."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class RescoreResult:
     scores: list[CustomerScore]
     previous_run_id: str | None
     summary: dict[str, Any]
+    data_as_of: dt.date | None = None
 
 
 def _row(run_id: str, s: CustomerScore) -> dict[str, Any]:
@@ -58,11 +60,16 @@ def _row(run_id: str, s: CustomerScore) -> dict[str, Any]:
     }
 
 
-def previous_run(engine: Engine) -> str | None:
+def previous_run(engine: Engine, as_of: dt.date) -> str | None:
+    """The finished run to compare a run as of ``as_of`` with: the latest one as of an earlier
+    date (the newest started among those as of that date)."""
     r = tables.rescore_runs
     with engine.connect() as connection:
         return connection.execute(
-            select(r.c.run_id).where(r.c.status == "done").order_by(desc(r.c.started_at)).limit(1)
+            select(r.c.run_id)
+            .where(r.c.status == "done", r.c.as_of < as_of)
+            .order_by(desc(r.c.as_of), desc(r.c.started_at))
+            .limit(1)
         ).scalar_one_or_none()
 
 
@@ -135,11 +142,14 @@ def rescore(
     currency: str = "EUR",
     progress: Progress | None = None,
     run_id: str | None = None,
+    data_as_of: dt.date | None = None,
 ) -> RescoreResult:
-    """Score every customer in chunks, store each chunk and the run's progress."""
+    """Score every customer onboarded by ``as_of`` in chunks, store each chunk and the run's
+    progress; ``data_as_of`` (the ledger's as-of date) is stored with the run."""
     as_of = from_day(to_day(as_of)).date()
+    ledger = ledger.onboarded_by(as_of)
     run_id = run_id or str(uuid.uuid4())
-    before_id = previous_run(engine)
+    before_id = previous_run(engine, as_of)
     before = previous_scores(engine, before_id)
     ids = [str(c) for c in ledger.customers["customer_id"]]
     runs = tables.rescore_runs
@@ -152,6 +162,7 @@ def rescore(
             "done": 0,
             "model_versions": json.dumps(dict(models.versions), sort_keys=True),
             "policy_version": policy.version,
+            "data_as_of": data_as_of,
         }
         if exists is None:
             connection.execute(
@@ -199,7 +210,7 @@ def rescore(
             .where(runs.c.run_id == run_id)
             .values(status="done", finished_at=dt.datetime.now(dt.UTC))
         )
-    return RescoreResult(run_id, as_of, scores, before_id, summary)
+    return RescoreResult(run_id, as_of, scores, before_id, summary, data_as_of)
 
 
 def write_csvs(
@@ -210,13 +221,16 @@ def write_csvs(
     out: Path,
 ) -> tuple[Path, Path]:
     """``customers.csv`` (one row per customer) and ``open_invoices.csv`` (the collections
-    worklist, ranked by expected loss where a PD exists, else by delay-weighted amount)."""
+    worklist, ranked by expected loss where a PD exists, else by delay-weighted amount), each
+    row with the run's ``as_of`` and the ledger's ``data_as_of``."""
     out.mkdir(parents=True, exist_ok=True)
+    data_as_of = None if result.data_as_of is None else result.data_as_of.isoformat()
     customers = pd.DataFrame(
         [
             {
                 "customer_id": s.customer_id,
                 "as_of": s.as_of.isoformat(),
+                "data_as_of": data_as_of,
                 "default_probability": s.default_probability,
                 "pd_basis": str(s.pd_basis),
                 "late_payment_probability": s.late_payment_probability,
@@ -233,7 +247,9 @@ def write_csvs(
     )
     customers_path = out / "customers.csv"
     customers.to_csv(customers_path, index=False)
-    view = score_open_invoices(ledger, result.as_of, models, policy).reset_index()
+    view = score_open_invoices(
+        ledger.onboarded_by(result.as_of), result.as_of, models, policy
+    ).reset_index()
     pd_of = customers.set_index("customer_id")["default_probability"]
     pd_values = view["customer_id"].map(pd_of).astype(float)
     lgd = policy.credit_limits.lgd
@@ -246,6 +262,8 @@ def write_csvs(
     view = view.assign(_rank=rank).sort_values(
         ["_rank", "delay_weighted_amount"], ascending=False, kind="stable"
     )
+    view["as_of"] = result.as_of.isoformat()
+    view["data_as_of"] = data_as_of
     worklist = view.rename(columns={"open_amount": "amount_open"})[
         [
             "invoice_id",
@@ -257,6 +275,8 @@ def write_csvs(
             "collection_step",
             "expected_loss",
             "delay_weighted_amount",
+            "as_of",
+            "data_as_of",
         ]
     ]
     invoices_path = out / "open_invoices.csv"

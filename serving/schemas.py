@@ -16,7 +16,7 @@ class _Request(BaseModel):
 
 
 class ScoreRequest(_Request):
-    """Score an existing customer as of a date (today when omitted)."""
+    """Score an existing customer as of a date (the ledger's as-of date when omitted)."""
 
     customer_id: CustomerId
     as_of: dt.date | None = None

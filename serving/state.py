@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy import Engine
 
+from ledger.as_of import DataPolicy
 from models.reasons import FeatureText
 from models.scoring.common import ScoringPolicy
 from serving.config import ServingConfig
+from serving.ledger_clock import LedgerClock
 from serving.model_store import ModelStore
 
 
@@ -23,6 +25,12 @@ class ServiceState:
     policy: ScoringPolicy
     store: ModelStore
     currency: str = "EUR"
+    data_policy: DataPolicy = field(default_factory=DataPolicy)
+
+    @cached_property
+    def ledger_clock(self) -> LedgerClock:
+        """The ledger's dates, kept per worker and re-read every reload-check interval."""
+        return LedgerClock(self.engine, self.config.reload_check_seconds)
 
     @property
     def policy_version(self) -> str:

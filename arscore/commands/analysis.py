@@ -23,6 +23,7 @@ from arscore.runtime import (
     load_settings,
     open_database,
     parse_date,
+    resolve_as_of,
 )
 from arscore.views.aging import CustomerAging, aged_debtors, print_customer, print_portfolio
 from models.jsonable import jsonable, records
@@ -43,13 +44,14 @@ def features(
     as_of: Annotated[str, typer.Option(help="Features as known at the end of YYYY-MM-DD")],
     out: Annotated[Path, typer.Option(help="Parquet file to write, e.g. features.parquet")],
 ) -> None:
-    """Build point-in-time customer features (one row per customer) into a Parquet file."""
+    """Build point-in-time customer features (one row per customer onboarded by the date) into
+    a Parquet file."""
     from features.customer import build_customer_features
 
     day = parse_date(as_of, "--as-of")
     settings = load_settings()
     policy = load_policy_or_fail(settings)
-    ledger = _read_ledger(settings, None)
+    ledger = _read_ledger(settings, None).onboarded_by(day)
     with console.status("Building customer features…"):
         frame = _guarded(lambda: build_customer_features(ledger, day, policy))
     _write_parquet(frame, out, day, policy)
@@ -60,7 +62,10 @@ def features(
 
 
 def aging(
-    as_of: Annotated[str, typer.Option(help="Age receivables as of YYYY-MM-DD")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Age receivables as of YYYY-MM-DD (default: the ledger's as-of date)"),
+    ] = None,
     customer: Annotated[
         str | None, typer.Option(help="One customer's aging, invoices and warnings")
     ] = None,
@@ -74,9 +79,9 @@ def aging(
     form = FORMATS.get(fmt)
     if form is None:
         raise fail(f"--format must be table, json or csv; got {fmt!r}", code=2)
-    day = parse_date(as_of, "--as-of")
     settings = load_settings()
     policy = load_policy_or_fail(settings)
+    day = resolve_as_of(open_database(settings), parse_date(as_of, "--as-of"), policy)
     ledger = _read_ledger(settings, customer)
     if customer is not None and customer not in set(ledger.customers["customer_id"]):
         raise fail(f"no customer with customer_id {customer!r} in the database", code=2)

@@ -68,8 +68,18 @@ def ingest(
         str | None, typer.Option(help="strftime format of dates, e.g. '%m/%d/%Y' (default ISO)")
     ] = None,
     max_issues: Annotated[int, typer.Option(min=1, help="Problems to list")] = 50,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Day the export was taken, YYYY-MM-DD (default: the latest date in the data)",
+        ),
+    ] = None,
 ) -> None:
-    """Validate ledger files and load them into the database (all or nothing, idempotent)."""
+    """Validate ledger files and load them into the database (all or nothing, idempotent).
+
+    Records the ledger's as-of date, which scores, aging and limit checks are as of by default.
+    """
     from ledger.ingest import IngestError, IngestSources, read_mapping
     from ledger.ingest import ingest as run_ingest
 
@@ -84,6 +94,7 @@ def ingest(
         raise fail("give either a folder or single files (--invoices …), not both", code=2)
     else:
         given = folder
+    declared = parse_date(as_of, "--as-of")
     settings = load_settings()
     try:
         sources = given if isinstance(given, IngestSources) else IngestSources.from_dir(given)
@@ -100,6 +111,7 @@ def ingest(
                 date_format=date_format,
                 currency=settings.currency,
                 max_issues=max_issues,
+                as_of=declared,
             )
     except IngestError as exc:
         _print_issues(exc)
@@ -108,6 +120,8 @@ def ingest(
         console.print(f"[yellow]note:[/] {note}")
     written = ", ".join(f"{n:,} {name}" for name, n in result.rows.items())
     console.print(f"[green]Loaded[/] {written} in {result.seconds:.1f} s.")
+    if result.data_as_of is not None:
+        console.print(f"The ledger's data is as of {result.data_as_of}.")
 
 
 def _print_issues(exc) -> None:
@@ -203,7 +217,9 @@ def demo(
     console.rule("2. Ingest")
     engine = open_database(settings)
     with console.status("Validating and loading into the database…"):
-        loaded = run_ingest(engine, IngestSources.from_dir(out), currency=settings.currency)
+        loaded = run_ingest(
+            engine, IngestSources.from_dir(out), currency=settings.currency, as_of=result.as_of
+        )
     console.print(
         f"Loaded {', '.join(f'{n:,} {k}' for k, n in loaded.rows.items())} into "
         f"{settings.database_url} in {loaded.seconds:.1f} s."

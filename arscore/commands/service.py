@@ -20,6 +20,7 @@ from arscore.runtime import (
     load_settings,
     open_database,
     parse_date,
+    resolve_as_of,
 )
 from arscore.settings import Settings
 
@@ -101,6 +102,7 @@ def build_state(settings: Settings) -> ServiceState:
         ),
         store=ModelStore(config, settings.mlflow_tracking_uri),
         currency=settings.currency,
+        data_policy=policy.data,
     )
 
 
@@ -192,7 +194,10 @@ def _print_demo(state: ServiceState, url: str) -> None:
 
 
 def rescore(
-    as_of: Annotated[str, typer.Option("--as-of", help="Score date, e.g. 2026-10-31")],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Score date, e.g. 2026-10-31 (default: the ledger's as-of)"),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Also write customers.csv and open_invoices.csv here")
     ] = None,
@@ -201,13 +206,15 @@ def rescore(
     default-PD model, the policy's expert scorecard gives the PDs)."""
     from rich.progress import Progress
 
+    from ledger.as_of import ledger_as_of
     from ledger.storage import load_ledger
     from serving.rescore import rescore as run_rescore
     from serving.rescore import write_csvs
 
-    day = parse_date(as_of, "--as-of")
+    given = parse_date(as_of, "--as-of")
     settings = load_settings()
     state = build_state(settings)
+    day = resolve_as_of(state.engine, given, load_policy_or_fail(settings))
     state.store.reload()
     models = state.store.current.scoring()
     ledger = load_ledger(state.engine)
@@ -226,6 +233,7 @@ def rescore(
             texts=state.texts,
             currency=state.currency,
             progress=progress,
+            data_as_of=ledger_as_of(state.engine),
         )
     _print_summary(result.summary, result.previous_run_id, state.currency)
     for task_name, reason in models.unavailable.items():

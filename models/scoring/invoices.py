@@ -81,6 +81,18 @@ def score_open_invoices(
             view["expected_days_late"] = models.days_late.predict(
                 frame[models.days_late.schema.names]
             )
-    expected = pd.to_timedelta(view["expected_days_late"].clip(lower=0).round(), unit="D")
-    view["expected_payment_date"] = view["due_date"] + expected
+    view["expected_payment_date"] = expected_payment_dates(
+        view["due_date"], view["expected_days_late"], from_day(t)
+    )
     return view
+
+
+def expected_payment_dates(
+    due_dates: pd.Series, expected_days_late: pd.Series, as_of: pd.Timestamp
+) -> pd.Series:
+    """When each open invoice is expected to be paid: its due date plus the expected days late
+    (rounded; negative for early payers, so before the due date), but never before ``as_of``:
+    an invoice still open at ``as_of`` was not paid earlier. Missing where days late are."""
+    days = pd.to_timedelta(expected_days_late.round(), unit="D")
+    expected = due_dates + days
+    return expected.where(expected.isna() | (expected >= as_of), as_of)

@@ -13,7 +13,7 @@ from models.scoring.common import aging_figures
 from models.scoring.invoices import score_open_invoices
 from models.tasks import Task
 from serving.auth import Caller
-from serving.decide import customer_ledger, scoring_date
+from serving.decide import customer_ledger, ledger_date
 from serving.deps import ANY_ROLE, OFFICERS, AsOfQuery, CustomerPath, StateDep, require
 
 router = APIRouter(prefix="/v1", tags=["aging"])
@@ -27,13 +27,15 @@ def customer_aging(
     as_of: AsOfQuery = None,
 ) -> dict[str, Any]:
     """Buckets, overdue figures, DSO and the open invoices of one customer."""
-    day = scoring_date(as_of)
+    date = ledger_date(state, as_of)
+    day = date.day
     report = age_ledger(customer_ledger(state, customer_id), day, state.policy.rules)
     row = report.customers.iloc[0]
     return jsonable(
         {
             "customer_id": customer_id,
             "as_of": day.isoformat(),
+            **date.fields(),
             **aging_figures(row, report.buckets),
             "credit_limit": float(row["credit_limit"]),
             "exposure": float(row["exposure"]),
@@ -50,11 +52,13 @@ def portfolio_aging(
     as_of: AsOfQuery = None,
 ) -> dict[str, Any]:
     """The portfolio's buckets and totals (DSO, CEI, overdue ratio) and warning count."""
-    day = scoring_date(as_of)
+    date = ledger_date(state, as_of)
+    day = date.day
     report = age_ledger(load_ledger(state.engine), day, state.policy.rules)
     return jsonable(
         {
             "as_of": day.isoformat(),
+            **date.fields(),
             "buckets": records(report.portfolio),
             "summary": report.summary,
         }
@@ -70,7 +74,8 @@ def customer_invoices(
 ) -> dict[str, Any]:
     """The collector's view: open invoices with days overdue, collection step and the
     late-payment probability of each."""
-    day = scoring_date(as_of)
+    date = ledger_date(state, as_of)
+    day = date.day
     ledger = customer_ledger(state, customer_id)
     models = state.store.current.scoring()
     view = score_open_invoices(ledger, day, models, state.policy)
@@ -82,6 +87,7 @@ def customer_invoices(
     return {
         "customer_id": customer_id,
         "as_of": day.isoformat(),
+        **date.fields(),
         "invoices": records(view),
         "model_versions": dict(models.versions),
         "unavailable": unavailable,

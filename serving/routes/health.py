@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from ledger.as_of import data_age_days, stale_warning, utc_today
 from serving.deps import StateDep
 
 router = APIRouter(tags=["health"])
@@ -26,13 +27,22 @@ def readyz(state: StateDep) -> JSONResponse:
     A service with no model registered at all is ready: default PDs then come from the
     policy's expert scorecard (``pd_basis``), which the notes say. A model that is registered
     but failed to load (with no earlier version serving) makes the worker not ready, so a
-    load balancer keeps traffic on workers that serve the champions."""
+    load balancer keeps traffic on workers that serve the champions. Stale data does not make
+    the service unready, but the answer says how old the data is."""
     problems: list[str] = []
+    warnings: list[dict[str, str]] = []
+    data_as_of = age = None
     try:
         with state.engine.connect() as connection:
             connection.execute(text("select 1"))
+        data_as_of = state.ledger_clock.dates().as_of
     except Exception as exc:  # any failure means not ready; say which
         problems.append(f"database unreachable: {type(exc).__name__}")
+    if data_as_of is not None:
+        today = utc_today()
+        age = data_age_days(data_as_of, today)
+        stale = stale_warning(data_as_of, state.data_policy, today)
+        warnings += [] if stale is None else [stale]
     champions = state.store.current
     for task, error in champions.errors.items():
         if task not in champions.loaded:
@@ -46,6 +56,9 @@ def readyz(state: StateDep) -> JSONResponse:
         "status": "ready" if not problems else "not_ready",
         "problems": problems,
         "notes": notes,
+        "data_as_of": None if data_as_of is None else data_as_of.isoformat(),
+        "data_age_days": age,
+        "warnings": warnings,
         "models": champions.versions(),
         "worker": os.getpid(),  # which uvicorn worker answered (they load models separately)
     }

@@ -10,7 +10,13 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
-from ledger.storage import load_ledger, referenced_customers, upsert_frames
+from ledger.as_of import evidence_dates, next_dates, read_ledger_dates
+from ledger.storage import (
+    load_ledger,
+    record_ingest_run,
+    referenced_customers,
+    upsert_frames,
+)
 from ledger.validate import IngestError, provided_columns, validate_frames
 from serving.auth import Caller, Role
 from serving.deps import StateDep, require
@@ -39,8 +45,9 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def upsert(state: ServiceState, entity: Entity, body: Records) -> dict[str, Any]:
-    """Validate ``body`` against the stored ledger and upsert it, or change nothing."""
+def upsert(state: ServiceState, entity: Entity, body: Records, caller: Caller) -> dict[str, Any]:
+    """Validate ``body`` against the stored ledger and upsert it, or change nothing; the
+    ingest log records the batch and the ledger's as-of date after it."""
     limit = state.config.max_batch_rows
     if len(body.records) > limit:
         raise PayloadTooLarge(
@@ -65,7 +72,10 @@ def upsert(state: ServiceState, entity: Entity, body: Records) -> dict[str, Any]
                 currency=state.currency,
                 file_names={entity: "records"},
             )
+            dates = next_dates(read_ledger_dates(connection), evidence_dates(frames))
             written = upsert_frames(connection, frames, provided_columns({entity: raw}, None))
+            source = f"POST /v1/ledger/{entity} by {caller.name}"
+            record_ingest_run(connection, source, written, None, dates)
     except IngestError as exc:
         details = [
             {
@@ -77,22 +87,27 @@ def upsert(state: ServiceState, entity: Entity, body: Records) -> dict[str, Any]
         raise Unprocessable(exc.summary(), details) from exc
     except SQLAlchemyError as exc:
         raise Unavailable("the ledger could not be written; nothing was changed") from exc
-    return {"entity": entity, "rows_written": written}
+    state.ledger_clock.set(dates)
+    return {
+        "entity": entity,
+        "rows_written": written,
+        "data_as_of": None if dates.as_of is None else dates.as_of.isoformat(),
+    }
 
 
 @router.post("/invoices")
 def upsert_invoices(body: Records, state: StateDep, caller: Admin) -> dict[str, Any]:
     """Insert or update invoices by ``invoice_id``."""
-    return upsert(state, "invoices", body)
+    return upsert(state, "invoices", body, caller)
 
 
 @router.post("/payments")
 def upsert_payments(body: Records, state: StateDep, caller: Admin) -> dict[str, Any]:
     """Insert or update payments by ``payment_id``."""
-    return upsert(state, "payments", body)
+    return upsert(state, "payments", body, caller)
 
 
 @router.post("/orders")
 def upsert_orders(body: Records, state: StateDep, caller: Admin) -> dict[str, Any]:
     """Insert or update open orders by ``order_id``."""
-    return upsert(state, "orders", body)
+    return upsert(state, "orders", body, caller)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import tables
 from serving.auth import Caller
-from serving.decide import customer_ledger, decide, today
+from serving.decide import customer_ledger, decide, ledger_date
 from serving.deps import ANY_ROLE, OFFICERS, CustomerPath, IdempotencyKey, StateDep, require
 from serving.errors import NotFound, Unavailable
 from serving.limit_check import check_position, read_position
@@ -30,7 +30,9 @@ async def limit_check(
     """Approve, refer or decline an order against the customer's limit (no model call)."""
     # Runs on the event loop, not the thread pool: the whole check (one indexed query, the
     # rules, one audit insert) takes about a millisecond, less than the hop to a worker thread.
-    day = today()
+    # The ledger's as-of date comes from the worker's cache (serving/ledger_clock.py).
+    date = ledger_date(state)
+    day = date.day
     inputs = {"customer_id": body.customer_id, "amount": body.amount, "as_of": day.isoformat()}
 
     def compute() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -45,7 +47,7 @@ async def limit_check(
         if position is None:
             raise NotFound(f"no customer with customer_id {body.customer_id!r}")
         outputs = check_position(position, body.customer_id, body.amount, day, state.policy.rules)
-        return outputs, {}
+        return {**outputs, **date.fields()}, {}
 
     return decide(
         state, caller, "POST /v1/limit-checks", body.customer_id, inputs, idempotency_key, compute

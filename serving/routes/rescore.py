@@ -14,7 +14,7 @@ from sqlalchemy import and_, select
 from ledger import tables
 from ledger.storage import load_ledger
 from serving.auth import Caller, Role
-from serving.decide import scoring_date
+from serving.decide import ledger_date
 from serving.deps import OFFICERS, StateDep, require
 from serving.errors import NotFound
 from serving.rescore import rescore
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/portfolio", tags=["rescoring"])
 Admin = Annotated[Caller, Depends(require(Role.RISK_ADMIN))]
 
 
-def _run_job(state: ServiceState, run_id: str, as_of: dt.date) -> None:
+def _run_job(state: ServiceState, run_id: str, as_of: dt.date, data_as_of: dt.date | None) -> None:
     """The job body; failures are stored on the run by :func:`serving.rescore.rescore`."""
     try:
         champions = state.store.current
@@ -38,6 +38,7 @@ def _run_job(state: ServiceState, run_id: str, as_of: dt.date) -> None:
             texts=state.texts,
             currency=state.currency,
             run_id=run_id,
+            data_as_of=data_as_of,
         )
     except Exception:  # recorded on the run row; a background thread has no caller to tell
         return
@@ -45,8 +46,10 @@ def _run_job(state: ServiceState, run_id: str, as_of: dt.date) -> None:
 
 @router.post("/rescore", status_code=202)
 def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> dict[str, Any]:
-    """Start scoring every customer as of ``as_of`` (today if omitted); poll the job."""
-    as_of = scoring_date(body.as_of)
+    """Start scoring every customer as of ``as_of`` (the ledger's as-of date if omitted); poll
+    the job."""
+    date = ledger_date(state, body.as_of)
+    as_of = date.day
     run_id = str(uuid.uuid4())
     runs = tables.rescore_runs
     with state.engine.begin() as connection:
@@ -58,10 +61,14 @@ def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> dict[
                 started_at=dt.datetime.now(dt.UTC),
                 total=0,
                 done=0,
+                data_as_of=date.data_as_of,
             )
         )
-    threading.Thread(target=_run_job, args=(state, run_id, as_of), daemon=True).start()
-    return {"job_id": run_id, "status": "queued", "as_of": as_of.isoformat()}
+    job = threading.Thread(
+        target=_run_job, args=(state, run_id, as_of, date.data_as_of), daemon=True
+    )
+    job.start()
+    return {"job_id": run_id, "status": "queued", "as_of": as_of.isoformat(), **date.fields()}
 
 
 @router.get("/rescore/{job_id}")
@@ -78,6 +85,7 @@ def rescore_status(
     return {
         "job_id": m["run_id"],
         "as_of": m["as_of"].isoformat(),
+        "data_as_of": _iso(m["data_as_of"]),
         "status": m["status"],
         "total": m["total"],
         "done": m["done"],
@@ -97,9 +105,9 @@ def portfolio_scores(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
 ) -> dict[str, Any]:
     """The latest finished run's scores (or the latest run for ``as_of``), optionally one
-    grade, or only customers whose grade changed since the run before."""
+    grade, or only customers whose grade changed since the latest run as of an earlier date."""
     runs, scores = tables.rescore_runs, tables.customer_scores
-    query = select(runs.c.run_id, runs.c.as_of).where(runs.c.status == "done")
+    query = select(runs.c.run_id, runs.c.as_of, runs.c.data_as_of).where(runs.c.status == "done")
     if as_of is not None:
         query = query.where(runs.c.as_of == as_of)
     with state.engine.connect() as connection:
@@ -109,12 +117,8 @@ def portfolio_scores(
         run_id = found[0].run_id
         earlier = connection.execute(
             select(runs.c.run_id)
-            .where(and_(runs.c.status == "done", runs.c.run_id != run_id))
-            .where(
-                runs.c.started_at
-                < select(runs.c.started_at).where(runs.c.run_id == run_id).scalar_subquery()
-            )
-            .order_by(runs.c.started_at.desc())
+            .where(and_(runs.c.status == "done", runs.c.as_of < found[0].as_of))
+            .order_by(runs.c.as_of.desc(), runs.c.started_at.desc())
             .limit(1)
         ).scalar_one_or_none()
         rows = connection.execute(
@@ -146,6 +150,11 @@ def portfolio_scores(
         "run_id": run_id,
         "previous_run_id": earlier,
         "as_of": found[0].as_of.isoformat(),
+        "data_as_of": _iso(found[0].data_as_of),
         "count": len(out),
         "scores": out[:limit],
     }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()

@@ -12,7 +12,13 @@ from models.scoring.customers import score_customers
 from models.tasks import Task
 from serving.audit import get_decision
 from serving.auth import Caller
-from serving.decide import customer_ledger, decide, scoring_date
+from serving.decide import (
+    check_onboarded,
+    customer_ledger,
+    decide,
+    ledger_date,
+    scoring_date,
+)
 from serving.deps import OFFICERS, IdempotencyKey, StateDep, require
 from serving.errors import NotFound
 from serving.schemas import OnboardingRequest, ScoreRequest
@@ -44,11 +50,13 @@ async def score(
 def _score(
     body: ScoreRequest, state: ServiceState, caller: Caller, idempotency_key: str | None
 ) -> dict[str, Any]:
-    as_of = scoring_date(body.as_of)
+    date = ledger_date(state, body.as_of)
+    as_of = date.day
     inputs = {"customer_id": body.customer_id, "as_of": as_of.isoformat()}
 
     def compute() -> tuple[dict[str, Any], dict[str, Any]]:
         ledger = customer_ledger(state, body.customer_id)
+        check_onboarded(ledger, body.customer_id, as_of)
         models = state.store.current.scoring()
         result = score_customers(
             ledger,
@@ -60,7 +68,7 @@ def _score(
             texts=state.texts,
             currency=state.currency,
         )[0]
-        return result.to_dict(), dict(models.versions)
+        return {**result.to_dict(), **date.fields()}, dict(models.versions)
 
     return decide(
         state, caller, "POST /v1/scores", body.customer_id, inputs, idempotency_key, compute

@@ -154,3 +154,23 @@ def test_policy_file_buckets_reach_the_report(env, tmp_path: Path) -> None:
     )
     assert code == 0
     assert [b["bucket"] for b in json.loads(stdout)["buckets"]] == ["current", "1-60", "over 60"]
+
+
+def test_features_as_of_lists_only_customers_onboarded_by_then(env, tmp_path: Path) -> None:
+    out = tmp_path / "features.parquet"
+    code, stdout, _ = _run(env, "features", "--as-of", "2024-05-31", "--out", str(out))
+    assert code == 0, stdout
+    assert "Wrote 2 customers" in stdout  # C3 is onboarded on 2024-06-01
+    assert sorted(pd.read_parquet(out)["customer_id"]) == ["C1", "C2"]
+
+
+def test_aging_defaults_to_the_ledgers_own_date(env) -> None:
+    from ledger.as_of import ledger_as_of
+
+    data_as_of = ledger_as_of(make_engine(env["ARSCORE_DATABASE_URL"]))
+    code, stdout, stderr = _run(env, "aging")
+    assert code == 0, stderr
+    assert f"Receivables as of {data_as_of}" in stdout
+    assert f"As of {data_as_of}, the date the ledger's data runs to" in stderr
+    assert "warning:" in stderr  # the hand ledger's data ended in 2024: stale
+    assert "days ago" in stderr

@@ -117,3 +117,23 @@ def test_rescore_job_results_equal_the_api_scores(private_service, trained) -> N
             select(tables.rescore_runs).where(tables.rescore_runs.c.run_id == job)
         ).one()
     assert "arscore-default-pd" in run.model_versions
+
+
+def test_rescore_command_defaults_to_the_ledgers_date_and_records_it(
+    private_service, trained, tmp_path, monkeypatch
+) -> None:
+    state, _ = private_service
+    monkeypatch.setenv("ARSCORE_HOME", str(tmp_path))
+    monkeypatch.setenv("ARSCORE_DATABASE_URL", str(state.engine.url))
+    monkeypatch.setenv("ARSCORE_MLFLOW_TRACKING_URI", trained.tracking_uri)
+    result = CliRunner().invoke(cli, ["rescore", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert f"As of {AS_OF}, the date the ledger's data runs to" in result.output
+    with (tmp_path / "out" / "customers.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["as_of"], r["data_as_of"]) for r in rows} == {(AS_OF, AS_OF)}
+    with (tmp_path / "out" / "open_invoices.csv").open() as f:
+        assert {r["data_as_of"] for r in csv.DictReader(f)} == {AS_OF}
+    with state.engine.connect() as connection:
+        run = connection.execute(select(tables.rescore_runs)).one()
+    assert run.as_of.isoformat() == run.data_as_of.isoformat() == AS_OF

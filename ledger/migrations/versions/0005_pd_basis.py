@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_pd_basis"
-down_revision = "0003_model_reload_requests"
+down_revision = "0004_ledger_as_of"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Stored rescoring rows name the tier that gave each PD (pd_basis: model, expert_scorecard).
 
 Revision ID: 0005_pd_basis
-Revises: 0003_model_reload_requests
+Revises: 0004_ledger_as_of
 Create Date: 2026-12-01
 """
 

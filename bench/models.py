@@ -27,21 +27,12 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from arscore.policy import load_policy  # noqa: E402
 from ledger.synth import SynthConfig, generate  # noqa: E402
 from training.pipeline import build_samples, train_ledger_models  # noqa: E402
-from training.split import out_of_time_split  # noqa: E402
+from training.split import policy_time_split  # noqa: E402
 
 
 def oracle_auc(sample, truth: pd.DataFrame, policy, first_month: bool) -> tuple[float, int]:
     """AUC of the generator's PD on the task's out-of-time test rows."""
-    t = policy.training
-    split = out_of_time_split(
-        sample.dates,
-        sample.y,
-        t.oot_months,
-        t.valid_months,
-        groups=sample.groups,
-        holdout_share=t.holdout_share,
-        seed=t.seed,
-    )
+    split, _ = policy_time_split(sample.dates, sample.y, policy.training, sample.groups)
     rows = split.test
     ids = sample.ids.iloc[rows].to_numpy()
     if first_month:

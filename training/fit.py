@@ -6,9 +6,13 @@ late-payment models, all come through :func:`fit_binary_task`. It sees only feat
 and optional dates.
 
 With dates the model is fitted on the oldest rows, early-stopped and calibrated on the next
-window and tested on the latest months; the model tested is the model deployed. With customer
-ids as well, it is early-stopped and calibrated only on customers it was never fitted on
-(``valid_holdout_share``), as it is tested on customers it never saw. Without dates,
+window and tested on the latest months (windows that shrink with a short history; see
+:func:`training.split.window_months`). With customer ids as well, it is early-stopped and
+calibrated only on customers it was never fitted on (``valid_holdout_share``), as it is tested on
+customers it never saw. That evaluated model's test metrics are the task's metrics; the deployed
+model is then refitted on every row up to the data end with the evaluated number of trees
+(``refit_deployed``), so it knows the latest months, and calibrated on the evaluated booster's
+raw scores of the rows it never fitted (validation and test). Without dates,
 stratified cross-validation gives out-of-fold test predictions (each fold early-stopped and
 calibrated on a hold-out inside its training part); the deployed model is then refitted on all
 rows with the folds' median number of trees, and its calibrator is fitted on the out-of-fold
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import lightgbm as lgb
 import numpy as np
@@ -43,7 +47,7 @@ from training.inputs import (
     training_info,
 )
 from training.policy import TrainingPolicy
-from training.split import out_of_time_split, stratified_folds, validate_on_unseen_groups
+from training.split import policy_time_split, stratified_folds
 
 Calibrator = PlattCalibrator | IsotonicCalibrator
 
@@ -52,13 +56,16 @@ Calibrator = PlattCalibrator | IsotonicCalibrator
 class BinaryFit:
     """A fitted binary task: the deployable bundle and everything its report needs.
 
-    ``metrics`` are the LightGBM model's (calibrated PD) on the out-of-time test window or, for
-    cross-validation, on the out-of-fold predictions (averaged over repeats);
+    ``bundle`` is the model to deploy; ``evaluated`` the model whose test metrics these are
+    (the same object unless the deployed model was refitted on every row after an out-of-time
+    evaluation). ``metrics`` are the LightGBM model's (calibrated PD) on the out-of-time test
+    window or, for cross-validation, on the out-of-fold predictions (averaged over repeats);
     ``baseline_metrics`` are the WOE scorecard's on the same rows. ``test_*`` hold the test
     rows and predictions (first repeat) for plots and champion comparison.
     """
 
     bundle: ModelBundle
+    evaluated: ModelBundle
     scorecard: WoeScorecard
     metrics: dict[str, float]
     baseline_metrics: dict[str, float]
@@ -133,6 +140,10 @@ class _Evaluation:
     test_baseline_pd: NDArray[np.float64]
     fold_aucs: tuple[float, ...]
     best_iterations: tuple[int, ...]
+    # Rows the evaluated booster never fitted (validation and test): out of time, the refitted
+    # deployed model is calibrated on the evaluated booster's raw scores of these rows.
+    unseen_rows: NDArray[np.int64] | None = None
+    last_date: pd.Timestamp | None = None
 
 
 def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -153,17 +164,8 @@ def _model_metrics(
 def _out_of_time(
     problem: _Problem, dates: pd.Series, groups: pd.Series | None = None
 ) -> _Evaluation:
-    p, y = problem.policy, problem.y
-    window = out_of_time_split(
-        dates,
-        y,
-        p.oot_months,
-        p.valid_months,
-        groups=groups,
-        holdout_share=p.holdout_share,
-        seed=p.seed,
-    )
-    boosted = validate_on_unseen_groups(window, y, groups, p.valid_holdout_share, p.seed)
+    y = problem.y
+    window, boosted = policy_time_split(dates, y, problem.policy, groups)
     booster, best = problem.boost(boosted.train, boosted.valid)
     calibrator = problem.calibrator().fit(
         raw_score(booster, problem.matrix[boosted.valid]), y[boosted.valid]
@@ -191,6 +193,8 @@ def _out_of_time(
         baseline_pd,
         (metrics["auc"],),
         (best,),
+        np.concatenate([boosted.valid, window.test]),
+        window.last_date,
     )
 
 
@@ -250,6 +254,38 @@ def _cross_validated(problem: _Problem) -> _Evaluation:
     )
 
 
+def _refit_deployed(
+    problem: _Problem,
+    result: _Evaluation,
+    evaluated: ModelBundle,
+    info: Mapping[str, object],
+    unseen: NDArray[np.int64],
+    last_date: pd.Timestamp,
+) -> ModelBundle:
+    """The deployed model: the evaluated recipe refitted on every row, latest months included.
+
+    Same parameters and the evaluated number of trees; the calibrator is fitted on the evaluated
+    booster's raw scores of the rows it never fitted (scikit-learn's
+    ``CalibratedClassifierCV(ensemble=False)`` recipe), because the refit leaves no row unseen.
+    """
+    everyone = np.arange(len(problem.y))
+    booster, trees = problem.boost(everyone, None, rounds=result.best)
+    calibrator = problem.calibrator().fit(
+        raw_score(result.booster, problem.matrix[unseen]), problem.y[unseen]
+    )
+    deployed = (
+        f"refitted on all {len(everyone):,} rows up to {last_date.date()} with the "
+        f"evaluated {trees} trees; calibrated on the evaluated model's {len(unseen):,} rows "
+        "never fitted on; metrics are the evaluated model's"
+    )
+    return replace(
+        evaluated,
+        booster=booster,
+        calibrator=calibrator,
+        info={**info, "role": "deployed", "deployed": deployed, "rows_deployed": len(everyone)},
+    )
+
+
 def fit_binary_task(
     task: str,
     features: pd.DataFrame,
@@ -291,7 +327,15 @@ def fit_binary_task(
     fingerprint = data_fingerprint(frame, y, dates)
     result = _cross_validated(problem) if dates is None else _out_of_time(problem, dates, groups)
     test_y = y[result.test_rows]
-    bundle = ModelBundle(
+    info = training_info(
+        result.split,
+        len(y),
+        fingerprint,
+        policy,
+        result.best,
+        {"positives": int(y.sum()), "fold_aucs": list(result.fold_aucs)},
+    )
+    evaluated = ModelBundle(
         task=task,
         kind="binary",
         booster=result.booster,
@@ -301,17 +345,15 @@ def fit_binary_task(
         metrics=result.metrics,
         baseline_metrics=result.baseline,
         master_scale=scale,
-        info=training_info(
-            result.split,
-            len(y),
-            fingerprint,
-            policy,
-            result.best,
-            {"positives": int(y.sum()), "fold_aucs": list(result.fold_aucs)},
-        ),
+        info={**info, "role": "evaluated"},
     )
+    bundle = evaluated
+    unseen, last_date = result.unseen_rows, result.last_date
+    if unseen is not None and last_date is not None and policy.refit_deployed:
+        bundle = _refit_deployed(problem, result, evaluated, info, unseen, last_date)
     return BinaryFit(
         bundle=bundle,
+        evaluated=evaluated,
         scorecard=result.scorecard,
         metrics=result.metrics,
         baseline_metrics=result.baseline,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import lightgbm as lgb
 import numpy as np
@@ -32,7 +32,7 @@ from training.inputs import (
     training_info,
 )
 from training.policy import TrainingPolicy
-from training.split import out_of_time_split, random_folds, validate_on_unseen_groups
+from training.split import policy_time_split, random_folds
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class RegressionFit:
     """A fitted quantity task; ``metrics`` and ``baseline_metrics`` are MAE-based."""
 
     bundle: ModelBundle
+    # The model whose test metrics these are; ``bundle`` unless the deployed model was refitted
+    # on every row after an out-of-time evaluation (``policy.refit_deployed``).
+    evaluated: ModelBundle
     baseline: BinnedRegressionBaseline
     metrics: dict[str, float]
     baseline_metrics: dict[str, float]
@@ -99,19 +102,7 @@ def fit_regression_task(
         return BinnedRegressionBaseline(max_bins=p.max_bins, min_bin_share=p.min_bin_share)
 
     if dates is not None:
-        window = out_of_time_split(
-            dates,
-            y,
-            policy.oot_months,
-            policy.valid_months,
-            binary=False,
-            groups=groups,
-            holdout_share=policy.holdout_share,
-            seed=policy.seed,
-        )
-        boosted = validate_on_unseen_groups(
-            window, y, groups, policy.valid_holdout_share, policy.seed, binary=False
-        )
+        window, boosted = policy_time_split(dates, y, policy, groups, binary=False)
         booster, best = boost(boosted.train, boosted.valid)
         seen = np.concatenate([window.train, window.valid])
         baseline = baseline_model().fit(frame.iloc[seen], y[seen])
@@ -129,6 +120,7 @@ def fit_regression_task(
         )
         fold_maes: tuple[float, ...] = (metrics["mae"],)
         iterations: tuple[int, ...] = (best,)
+        refit_until: pd.Timestamp | None = window.last_date if policy.refit_deployed else None
     else:
         folds = random_folds(
             len(y), policy.cv_folds, policy.cv_repeats, policy.valid_share, policy.seed
@@ -153,6 +145,7 @@ def fit_regression_task(
         baseline = baseline_model().fit(frame, y)
         test_pred, test_base = oof[0], oof_base[0]
         fold_maes, iterations = tuple(maes), tuple(bests)
+        refit_until = None
         split = SplitSummary(
             "random-cv",
             f"shuffled {policy.cv_folds}-fold cross-validation (no dates: out-of-fold metrics)",
@@ -162,7 +155,7 @@ def fit_regression_task(
             policy.cv_folds,
             policy.cv_repeats,
         )
-    bundle = ModelBundle(
+    evaluated = ModelBundle(
         task=task,
         kind="regression",
         booster=booster,
@@ -173,11 +166,28 @@ def fit_regression_task(
         baseline_metrics=baseline_metrics,
         master_scale=None,
         info=training_info(
-            split, len(y), fingerprint, policy, best, {"fold_maes": list(fold_maes)}
+            split,
+            len(y),
+            fingerprint,
+            policy,
+            best,
+            {"fold_maes": list(fold_maes), "role": "evaluated"},
         ),
     )
+    bundle = evaluated
+    if refit_until is not None:
+        # The deployed model knows the latest months too: same recipe and number of trees.
+        everyone = np.arange(len(y))
+        deployed, trees = boost(everyone, None, best)
+        note = (
+            f"refitted on all {len(y):,} rows up to {refit_until.date()} with the evaluated "
+            f"{trees} trees; metrics are the evaluated model's"
+        )
+        info = {**evaluated.info, "role": "deployed", "deployed": note, "rows_deployed": len(y)}
+        bundle = replace(evaluated, booster=deployed, info=info)
     return RegressionFit(
         bundle=bundle,
+        evaluated=evaluated,
         baseline=baseline,
         metrics=metrics,
         baseline_metrics=baseline_metrics,

@@ -109,6 +109,36 @@ class TrainingPolicy(BaseModel):
         6, ge=1, description="Out-of-time test window: the last months of the data"
     )
     valid_months: int = Field(6, ge=1, description="Validation window just before the test window")
+    min_oot_months: int = Field(
+        3,
+        ge=1,
+        description="A short history shrinks the test window down to this many months (never "
+        "below) rather than leave nothing to fit on",
+    )
+    min_valid_months: int = Field(
+        3,
+        ge=1,
+        description="A short history shrinks the validation window down to this many months; "
+        "shorter still, the model is validated on customers never fitted on inside the fit months",
+    )
+    min_fit_months: int = Field(
+        3, ge=1, description="Months the windows must leave to fit on before they shrink"
+    )
+    warmup_months: int = Field(
+        6, ge=0, description="Months of ledger before the first default-PD snapshot"
+    )
+    min_warmup_months: int = Field(
+        2,
+        ge=0,
+        description="A short ledger starts its snapshots earlier, down to this many months, so "
+        "that the out-of-time test and at least one month to fit on have labelled snapshots",
+    )
+    refit_deployed: bool = Field(
+        True,
+        description="With dates: after the out-of-time evaluation, refit the deployed model on "
+        "every labelled row up to the data end with the evaluated number of trees, so it knows "
+        "the latest months; the evaluated model's test metrics stay the model's metrics",
+    )
     holdout_share: float = Field(
         0.3,
         ge=0,

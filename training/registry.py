@@ -1,8 +1,9 @@
 """The MLflow model registry: versions, the ``champion`` alias, promotion and rollback.
 
 Serving loads ``models:/<name>@champion``; the alias moves only when a new version beats the
-champion on the new version's out-of-time test rows (the champion is re-scored on exactly the
-same rows), or when a person forces it with :func:`promote` — which is also how to roll back.
+champion on the new version's out-of-time test rows (the champion's evaluated model is re-scored
+on exactly the same rows: a deployed model refitted on every row may have been fitted on them),
+or when a person forces it with :func:`promote` — which is also how to roll back.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ METRIC_TAG = "arscore.metric"
 METRIC_VALUE_TAG = "arscore.metric_value"
 SPLIT_TAG = "arscore.split"
 FINGERPRINT_TAG = "arscore.fingerprint"
+# "evaluated" (the tested model is deployed) or "refit-all-rows" (refitted after evaluation).
+DEPLOYED_FIT_TAG = "arscore.deployed_fit"
+# Model URI of the evaluated model whose test metrics a version carries.
+EVALUATED_MODEL_TAG = "arscore.evaluated_model"
 
 
 class RegistryError(ModelError):
@@ -46,6 +51,7 @@ class VersionInfo:
     metric: str | None
     metric_value: float | None
     split: str | None
+    evaluated_model: str | None = None
 
     @property
     def is_champion(self) -> bool:
@@ -109,6 +115,7 @@ def _version_info(
         metric=tags.get(METRIC_TAG),
         metric_value=None if value is None else float(value),
         split=tags.get(SPLIT_TAG),
+        evaluated_model=tags.get(EVALUATED_MODEL_TAG),
     )
 
 
@@ -166,8 +173,11 @@ def decide_promotion(
     """Should the version just registered from ``fit`` become champion?
 
     Out of time, the current champion is re-scored on the new version's test rows and must be
-    strictly beaten there. Without dates there is no shared out-of-time fold, so the recorded
-    cross-validated metrics are compared and the reason says so.
+    strictly beaten there by the new version's evaluated test metric. The champion's evaluated
+    model is re-scored (its deployed refit may have been fitted on those very rows); a version
+    registered before evaluated models were recorded is re-scored as registered. Without dates
+    there is no shared out-of-time fold, so the recorded cross-validated metrics are compared
+    and the reason says so.
     """
     metric, value, higher_is_better = primary_metric(fit)
     current = _champion(client, name)
@@ -177,7 +187,8 @@ def decide_promotion(
         return PromotionDecision(True, "first champion of this model", metric, value)
     if fit.split.method == "out-of-time":
         try:
-            bundle = load_bundle(f"models:/{name}/{current.version}", tracking_uri)
+            uri = current.evaluated_model or f"models:/{name}/{current.version}"
+            bundle = load_bundle(uri, tracking_uri)
             predicted = bundle.predict(fit.test_features)
         except InvalidInputError as exc:
             return PromotionDecision(

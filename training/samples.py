@@ -82,14 +82,32 @@ def data_window(ledger: Ledger) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def snapshot_dates(
-    data_start: pd.Timestamp, data_end: pd.Timestamp, horizon_months: int, warmup_months: int = 6
+    data_start: pd.Timestamp,
+    data_end: pd.Timestamp,
+    horizon_months: int,
+    warmup_months: int = 6,
+    min_warmup_months: int | None = None,
+    min_snapshots: int = 0,
 ) -> list[pd.Timestamp]:
     """Month ends from ``warmup_months`` after the start until the last one whose label window
-    (T, T + horizon] closes by ``data_end``."""
-    first = (data_start + pd.DateOffset(months=warmup_months)) + pd.offsets.MonthEnd(0)
+    (T, T + horizon] closes by ``data_end``.
+
+    A short ledger that would leave fewer than ``min_snapshots`` month ends starts earlier, one
+    month at a time down to ``min_warmup_months`` of warm-up: thinner feature history in the
+    first snapshots is better than no out-of-time test at all.
+    """
     last_allowed = data_end - pd.DateOffset(months=horizon_months)
-    dates = pd.date_range(first, last_allowed, freq="ME")
-    return [pd.Timestamp(d) for d in dates if d + pd.DateOffset(months=horizon_months) <= data_end]
+    floor = warmup_months if min_warmup_months is None else min(min_warmup_months, warmup_months)
+    for warmup in range(warmup_months, floor - 1, -1):
+        first = (data_start + pd.DateOffset(months=warmup)) + pd.offsets.MonthEnd(0)
+        dates = [
+            pd.Timestamp(d)
+            for d in pd.date_range(first, last_allowed, freq="ME")
+            if d + pd.DateOffset(months=horizon_months) <= data_end
+        ]
+        if len(dates) >= min_snapshots:
+            break
+    return dates
 
 
 def default_pd_sample(
@@ -101,7 +119,16 @@ def default_pd_sample(
 ) -> Sample:
     """Customer-month rows for the default-PD model (see the module docstring)."""
     start, end = data_window(ledger)
-    dates = snapshot_dates(start, end, training.horizon_months) if dates is None else list(dates)
+    if dates is None:
+        dates = snapshot_dates(
+            start,
+            end,
+            training.horizon_months,
+            training.warmup_months,
+            training.min_warmup_months,
+            training.min_oot_months + training.min_fit_months,
+        )
+    dates = list(dates)
     arrays = LedgerArrays.from_ledger(ledger) if arrays is None else arrays
     labels = default_labels(
         ledger,

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from models.errors import InsufficientDataError, InvalidInputError
+from training.policy import TrainingPolicy
 
 Indices = NDArray[np.int64]
 
@@ -35,15 +36,28 @@ class TimeSplit:
     held_out_share: float = 0.0
     # Share of the validation window's customers kept out of fitting (they alone validate).
     valid_held_out_share: float = 0.0
+    # No validation window (a short history): validation customers come from the fit window.
+    valid_by_customers: bool = False
 
     def describe(self) -> str:
-        text = (
-            f"out-of-time: fit before {self.valid_start.date()}, validate until "
-            f"{self.test_start.date()}, test {self.test_start.date()} – {self.last_date.date()}"
-        )
+        if self.valid_by_customers:
+            text = (
+                f"out-of-time: fit until {self.test_start.date()}, test "
+                f"{self.test_start.date()} – {self.last_date.date()}"
+            )
+        else:
+            text = (
+                f"out-of-time: fit before {self.valid_start.date()}, validate until "
+                f"{self.test_start.date()}, test {self.test_start.date()} – {self.last_date.date()}"
+            )
         if self.held_out_share:
             text += f" on {self.held_out_share:.0%} of customers never fitted on"
-        if self.valid_held_out_share:
+        if self.valid_by_customers:
+            text += (
+                f"; too short a history for a validation window: validated on "
+                f"{self.valid_held_out_share:.0%} of the fit window's customers, never fitted on"
+            )
+        elif self.valid_held_out_share:
             text += (
                 f"; validated on {self.valid_held_out_share:.0%} of the validation window's "
                 "customers, never fitted on"
@@ -85,6 +99,44 @@ def held_out_groups(groups: pd.Series, share: float, seed: int) -> NDArray[np.bo
     return held[codes]
 
 
+def _months_spanned(dates: pd.Series) -> int:
+    """Calendar months from the first date's month to the last's, both counted: the number of
+    monthly snapshots a sample of month ends holds."""
+    first, last = dates.min(), dates.max()
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _months_before(date: pd.Timestamp, months: int) -> pd.Timestamp:
+    """``months`` calendar months before ``date``; a month end stays a month end (three months
+    before 30 April is 31 January, not 30 January, which would put 31 January's snapshot in the
+    later window)."""
+    earlier = date - pd.DateOffset(months=months)
+    return earlier + pd.offsets.MonthEnd(0) if date.is_month_end else earlier
+
+
+def window_months(
+    months: int, oot: int, valid: int, min_oot: int, min_valid: int, min_fit: int
+) -> tuple[int, int]:
+    """Test and validation months for data spanning ``months`` months.
+
+    The policy's windows are kept while they leave ``min_fit`` months to fit on. A shorter
+    history shrinks them, validation first, one month at a time, down to ``min_oot`` and
+    ``min_valid``; if even that leaves fewer than ``min_fit`` months, validation returns 0
+    months: the model is then validated on customers never fitted on, inside the fit months
+    (see :func:`validate_on_unseen_groups`), and only the test stays out of time.
+    """
+    oot, valid = max(oot, 1), max(valid, 1)
+    min_oot, min_valid = min(min_oot, oot), min(min_valid, valid)
+    while months - oot - valid < min_fit and (oot > min_oot or valid > min_valid):
+        if valid > min_valid and (valid >= oot or oot <= min_oot):
+            valid -= 1
+        else:
+            oot -= 1
+    if months - oot - valid < min_fit:
+        return oot, 0
+    return oot, valid
+
+
 def out_of_time_split(
     times: pd.Series,
     y: NDArray[np.float64],
@@ -94,9 +146,19 @@ def out_of_time_split(
     groups: pd.Series | None = None,
     holdout_share: float = 0.0,
     seed: int = 0,
+    *,
+    min_oot_months: int | None = None,
+    min_valid_months: int | None = None,
+    min_fit_months: int = 1,
 ) -> TimeSplit:
     """Test = the last ``oot_months`` months up to the latest date, validation = the
     ``valid_months`` before that, fit = everything earlier.
+
+    With ``min_oot_months`` / ``min_valid_months`` the windows shrink with a short history
+    (see :func:`window_months`) instead of leaving nothing to fit on; when even the smallest
+    validation window leaves fewer than ``min_fit_months``, the split has no validation window
+    (``valid`` is empty, ``valid_by_customers`` is set) and its validation rows must be drawn from
+    customers in the fit window by :func:`validate_on_unseen_groups`, which needs ``groups``.
 
     With ``groups`` (customer ids) and a ``holdout_share``, the test rows come only from customers
     that are never fitted or validated on: out of sample as well as out of time. Without it a
@@ -108,8 +170,23 @@ def out_of_time_split(
     """
     dates = _check_dates(times)
     last = dates.max()
-    test_start = last - pd.DateOffset(months=oot_months)
-    valid_start = test_start - pd.DateOffset(months=valid_months)
+    if min_oot_months is not None or min_valid_months is not None:
+        oot_months, valid_months = window_months(
+            _months_spanned(dates),
+            oot_months,
+            valid_months,
+            oot_months if min_oot_months is None else min_oot_months,
+            valid_months if min_valid_months is None else min_valid_months,
+            min_fit_months,
+        )
+    by_customers = valid_months == 0
+    if by_customers and groups is None:
+        raise InsufficientDataError(
+            f"dates run {dates.min().date()} – {last.date()}: too short to validate out of time "
+            "and there are no customer ids to validate on customers never fitted on"
+        )
+    test_start = _months_before(last, oot_months)
+    valid_start = _months_before(test_start, valid_months)
     values = dates.to_numpy()
     if groups is not None and holdout_share > 0:
         held = held_out_groups(pd.Series(groups).reset_index(drop=True), holdout_share, seed)
@@ -119,16 +196,24 @@ def out_of_time_split(
     test = np.flatnonzero(in_test & (held | ~held.any()))
     valid = np.flatnonzero((values > valid_start.to_datetime64()) & ~in_test & ~held)
     train = np.flatnonzero((values <= valid_start.to_datetime64()) & ~held)
-    for name, rows in (("fit", train), ("validation", valid), ("test", test)):
+    windows = [("fit", train), ("test", test)] + ([] if by_customers else [("validation", valid)])
+    for name, rows in windows:
         events = int(y[rows].sum()) if binary else len(rows)
         if len(rows) == 0 or (binary and events in (0, len(rows))):
             raise InsufficientDataError(
                 f"the {name} window ({len(rows)} rows, {events} events) needs both outcomes; "
                 f"dates run {dates.min().date()} – {last.date()} and the policy tests on the last "
-                f"{oot_months} months after {valid_months} validation months"
+                f"{oot_months} months after "
+                + (
+                    "validating on customers never fitted on"
+                    if by_customers
+                    else f"{valid_months} validation months"
+                )
             )
     share = holdout_share if held.any() else 0.0
-    return TimeSplit(train, valid, test, valid_start, test_start, last, share)
+    return TimeSplit(
+        train, valid, test, valid_start, test_start, last, share, valid_by_customers=by_customers
+    )
 
 
 def validate_on_unseen_groups(
@@ -148,23 +233,68 @@ def validate_on_unseen_groups(
     identifies it. Validated on customers it was fitted on, a booster is rewarded for remembering
     them, so early stopping lets it grow long after it stopped ranking unseen customers better.
 
+    A split without a validation window (``valid_by_customers``, a history too short for one)
+    draws its validation customers from the fit window instead: their rows there validate, the
+    other customers' rows are fitted. Such a split must be validated; it raises
+    :class:`InsufficientDataError` when it cannot be.
+
     Without ``groups`` (no customer ids) ``split`` is returned unchanged. The draw is per
     distinct customer, seeded and independent of row order. When the drawn
     customers' rows cannot validate (no rows, or one outcome only) or the rest cannot be fitted,
     ``split`` is returned unchanged.
     """
-    if groups is None or share <= 0 or len(split.valid) == 0:
+    by_customers = split.valid_by_customers
+    if by_customers:
+        share = share if share > 0 else 0.2
+    elif groups is None or share <= 0 or len(split.valid) == 0:
         return split
+    if groups is None:
+        raise InsufficientDataError("validating on unseen customers needs customer ids")
+    pool = split.train if by_customers else split.valid
     names = pd.Series(groups).reset_index(drop=True).astype("str")
-    candidates = np.sort(names.iloc[split.valid].unique())
+    candidates = np.sort(names.iloc[pool].unique())
     drawn = candidates[np.random.default_rng([seed, 1]).random(len(candidates)) < share]
     kept_out = names.isin(drawn).to_numpy()
     train = split.train[~kept_out[split.train]]
-    valid = split.valid[kept_out[split.valid]]
-    for rows in (train, valid):
+    valid = pool[kept_out[pool]]
+    for name, rows in (("fit", train), ("validation", valid)):
         if len(rows) == 0 or (binary and int(y[rows].sum()) in (0, len(rows))):
-            return split
+            if not by_customers:
+                return split
+            raise InsufficientDataError(
+                f"the {name} customers ({len(rows)} rows) need both outcomes to validate on "
+                "customers never fitted on"
+            )
     return replace(split, train=train, valid=valid, valid_held_out_share=share)
+
+
+def policy_time_split(
+    times: pd.Series,
+    y: NDArray[np.float64],
+    policy: TrainingPolicy,
+    groups: pd.Series | None = None,
+    binary: bool = True,
+) -> tuple[TimeSplit, TimeSplit]:
+    """The policy's out-of-time split (windows shrunk for a short history) and the same split
+    with its validation customers kept out of fitting: ``(window, boosted)``. ``window.test``
+    are the test rows; ``boosted.train`` / ``boosted.valid`` fit and validate the booster."""
+    window = out_of_time_split(
+        times,
+        y,
+        policy.oot_months,
+        policy.valid_months,
+        binary=binary,
+        groups=groups,
+        holdout_share=policy.holdout_share,
+        seed=policy.seed,
+        min_oot_months=policy.min_oot_months,
+        min_valid_months=policy.min_valid_months,
+        min_fit_months=policy.min_fit_months,
+    )
+    boosted = validate_on_unseen_groups(
+        window, y, groups, policy.valid_holdout_share, policy.seed, binary=binary
+    )
+    return window, boosted
 
 
 def stratified_folds(

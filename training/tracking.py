@@ -1,6 +1,13 @@
 """Log a fitted task to MLflow and register it: parameters, data fingerprint, feature list,
 metrics, report plots and tables, and the model bundle as a ``python_function`` model.
 
+When the deployed model was refitted on every row after an out-of-time evaluation, the run holds
+both: the metrics, plots and tables are the evaluated model's (``test_*``), logged beside it as
+``evaluated_model``; the deployed refit is ``model``, the one registered. The run's
+``arscore.deployed_fit`` tag and ``deployed_fit`` parameter say which kind of fit was registered,
+and the registered version's ``arscore.evaluated_model`` tag points at the evaluated model so the
+champion comparison can re-score like with like.
+
 Same data and seed give the same logged metrics; the run records the fingerprint so a reader can
 tell whether two runs saw the same data.
 """
@@ -32,6 +39,8 @@ from training.plots import (
     shap_summary_figure,
 )
 from training.registry import (
+    DEPLOYED_FIT_TAG,
+    EVALUATED_MODEL_TAG,
     FINGERPRINT_TAG,
     METRIC_TAG,
     METRIC_VALUE_TAG,
@@ -93,10 +102,29 @@ def _params(fit: BinaryFit | RegressionFit, extra: Mapping[str, object]) -> dict
         "features": len(fit.bundle.schema.columns),
         "calibration": info.get("calibration") if fit.bundle.kind == "binary" else "none",
         "data_fingerprint": fit.fingerprint,
+        "deployed_fit": _deployed_fit(fit),
+        "rows_deployed": info.get("rows_deployed", info.get("rows")),
         **{f"lgbm_{k}": v for k, v in dict(lightgbm).items()},
         **extra,
     }
     return {k: str(v) for k, v in params.items()}
+
+
+def _deployed_fit(fit: BinaryFit | RegressionFit) -> str:
+    """Which fit is registered: the evaluated model itself, or a refit on every row."""
+    return "evaluated" if fit.bundle is fit.evaluated else "refit-all-rows"
+
+
+def _log_bundle(fit: BinaryFit | RegressionFit, bundle_dir: Path, name: str) -> str:
+    """Log one bundle as a ``python_function`` model of the active run; its model URI."""
+    logged = mlflow.pyfunc.log_model(
+        name=name,
+        python_model=str(ENTRY_POINT),
+        artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
+        signature=signature_of(fit.bundle),
+        pip_requirements=[f"{p}=={package_version(p)}" for p in _REQUIREMENTS],
+    )
+    return str(logged.model_uri)
 
 
 def _metrics(fit: BinaryFit | RegressionFit) -> dict[str, float]:
@@ -184,6 +212,7 @@ def log_and_register(
                     "arscore.task": fit.bundle.task,
                     FINGERPRINT_TAG: fit.fingerprint,
                     SPLIT_TAG: fit.split.method,
+                    DEPLOYED_FIT_TAG: _deployed_fit(fit),
                 }
             )
             mlflow.log_metrics(_metrics(fit))
@@ -191,23 +220,23 @@ def log_and_register(
             report.mkdir()
             _write_report(fit, report)
             mlflow.log_artifacts(str(report), artifact_path="report")
-            bundle_dir = fit.bundle.save(Path(scratch) / BUNDLE_ARTIFACT)
-            logged = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=str(ENTRY_POINT),
-                artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
-                signature=signature_of(fit.bundle),
-                pip_requirements=[f"{p}=={package_version(p)}" for p in _REQUIREMENTS],
-            )
+            model_uri = _log_bundle(fit, fit.bundle.save(Path(scratch) / BUNDLE_ARTIFACT), "model")
+            evaluated_uri = model_uri
+            if fit.evaluated is not fit.bundle:
+                evaluated_dir = fit.evaluated.save(Path(scratch) / "evaluated" / BUNDLE_ARTIFACT)
+                evaluated_uri = _log_bundle(fit, evaluated_dir, "evaluated_model")
+            mlflow.set_tag(EVALUATED_MODEL_TAG, evaluated_uri)
             run_id = run.info.run_id
         registered = mlflow.register_model(
-            logged.model_uri,
+            model_uri,
             registered_name,
             tags={
                 METRIC_TAG: metric,
                 METRIC_VALUE_TAG: repr(value),
                 SPLIT_TAG: fit.split.method,
                 FINGERPRINT_TAG: fit.fingerprint,
+                DEPLOYED_FIT_TAG: _deployed_fit(fit),
+                EVALUATED_MODEL_TAG: evaluated_uri,
             },
         )
         version = int(registered.version)

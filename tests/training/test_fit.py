@@ -193,3 +193,37 @@ def test_expected_days_late_regression_beats_the_average(make_sample: Callable) 
     assert fit.baseline_metrics["mae"] < naive_mae
     assert fit.bundle.kind == "regression"
     assert fit.bundle.predict(sample.features.head(3)).shape == (3,)
+
+
+def test_deployed_model_is_refitted_on_every_row_with_the_evaluated_trees(
+    make_sample: Callable,
+) -> None:
+    sample = make_sample(seed=2)
+    fit = fit_binary_task(
+        "default_pd", sample.features, sample.target, times=sample.times, policy=FAST
+    )
+    assert fit.bundle is not fit.evaluated
+    assert fit.evaluated.info["role"] == "evaluated"
+    assert fit.bundle.info["role"] == "deployed"
+    assert fit.bundle.info["rows_deployed"] == len(sample.target)
+    assert fit.bundle.booster.num_trees() == fit.evaluated.booster.num_trees()
+    # The metrics are the evaluated model's, on its test rows; the refit has seen those rows.
+    assert fit.bundle.metrics == fit.metrics
+    evaluated_auc = roc_auc_score(fit.test_target, fit.evaluated.predict_pd(fit.test_features))
+    assert evaluated_auc == pytest.approx(fit.metrics["auc"])
+    deployed = fit.bundle.predict_pd(fit.test_features)
+    assert not np.allclose(deployed, fit.test_pd)
+    again = fit_binary_task(
+        "default_pd", sample.features, sample.target, times=sample.times, policy=FAST
+    )
+    assert again.bundle.predict_pd(fit.test_features) == pytest.approx(deployed)
+
+
+def test_without_refit_the_evaluated_model_is_deployed(make_sample: Callable) -> None:
+    sample = make_sample(seed=2)
+    policy = FAST.model_copy(update={"refit_deployed": False})
+    fit = fit_binary_task(
+        "default_pd", sample.features, sample.target, times=sample.times, policy=policy
+    )
+    assert fit.bundle is fit.evaluated
+    assert fit.bundle.predict_pd(fit.test_features) == pytest.approx(fit.test_pd)

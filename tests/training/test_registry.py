@@ -178,3 +178,26 @@ def test_days_late_regression_is_logged_with_mae_and_compared_on_mae(
     )
     plots = {a.path for a in client.list_artifacts(first.run_id, "report/plots")}
     assert plots == {"report/plots/shap_summary.png", "report/plots/predicted_vs_actual.png"}
+
+
+def test_run_logs_the_evaluated_fit_beside_the_registered_deployed_refit(
+    registered: RegisteredModel, fits: dict[str, BinaryFit], tracking_uri: str
+) -> None:
+    fit = fits["strong"]
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    run = client.get_run(registered.run_id)
+    assert run.data.tags["arscore.deployed_fit"] == "refit-all-rows"
+    assert run.data.params["deployed_fit"] == "refit-all-rows"
+    assert run.data.params["rows_deployed"] == str(fit.bundle.info["rows_deployed"])
+    assert run.data.metrics["test_auc"] == pytest.approx(fit.metrics["auc"])
+    version = client.get_model_version("arscore-load-test", str(registered.version))
+    assert version.tags["arscore.deployed_fit"] == "refit-all-rows"
+    evaluated_uri = version.tags["arscore.evaluated_model"]
+    assert evaluated_uri == run.data.tags["arscore.evaluated_model"]
+    rows = fit.test_features
+    evaluated = load_bundle(evaluated_uri, tracking_uri)
+    assert evaluated.info["role"] == "evaluated"
+    assert evaluated.predict_pd(rows) == pytest.approx(fit.test_pd)
+    deployed = load_bundle(registered.model_uri, tracking_uri)
+    assert deployed.info["role"] == "deployed"
+    assert deployed.predict_pd(rows) == pytest.approx(fit.bundle.predict_pd(rows))

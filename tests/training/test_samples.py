@@ -78,3 +78,13 @@ def test_onboarding_sample_uses_only_what_an_applicant_provides(ledger) -> None:
     assert (sample.dates >= start).all()
     assert (sample.dates + pd.DateOffset(months=12) <= end).all()
     assert len(sample.y) > 50
+
+
+def test_a_short_ledger_starts_its_snapshots_earlier_down_to_the_floor() -> None:
+    start, end = pd.Timestamp("2024-01-01"), pd.Timestamp("2025-06-30")  # 18 months
+    assert len(snapshot_dates(start, end, 12)) == 0  # 6 months of warm-up leave nothing
+    dates = snapshot_dates(start, end, 12, 6, min_warmup_months=2, min_snapshots=6)
+    assert dates[0] == pd.Timestamp("2024-03-31")
+    assert dates[-1] == pd.Timestamp("2024-06-30")
+    long = snapshot_dates(start, pd.Timestamp("2026-12-31"), 12, 6, 2, min_snapshots=6)
+    assert long[0] == pd.Timestamp("2024-07-31")

@@ -12,6 +12,7 @@ from training.split import (
     random_folds,
     stratified_folds,
     validate_on_unseen_groups,
+    window_months,
 )
 
 
@@ -25,7 +26,8 @@ def test_test_window_is_the_latest_months_and_validation_just_before() -> None:
     y = (np.arange(len(times)) % 4 == 0).astype(float)
     split = out_of_time_split(times, y, oot_months=6, valid_months=3)
     assert split.test_start == pd.Timestamp("2024-06-30")
-    assert split.valid_start == pd.Timestamp("2024-03-30")
+    # A month end stays a month end: three months before 30 June is 31 March.
+    assert split.valid_start == pd.Timestamp("2024-03-31")
     assert times[split.test].min() > split.test_start
     assert times[split.valid].max() <= split.test_start < times[split.test].min()
     assert times[split.train].max() <= split.valid_start < times[split.valid].min()
@@ -151,3 +153,61 @@ def test_validation_customers_without_both_outcomes_keep_the_whole_window() -> N
         unseen = validate_on_unseen_groups(split, y, customers, 0.2, seed=seed)
         assert unseen is split
         assert "validated on" not in unseen.describe()
+
+
+def test_windows_keep_the_policy_while_they_leave_months_to_fit() -> None:
+    assert window_months(19, 6, 6, 3, 3, 3) == (6, 6)
+    assert window_months(15, 6, 6, 3, 3, 3) == (6, 6)
+
+
+def test_windows_shrink_with_a_short_history_validation_first_down_to_the_floors() -> None:
+    assert window_months(14, 6, 6, 3, 3, 3) == (6, 5)
+    assert window_months(12, 6, 6, 3, 3, 3) == (5, 4)
+    assert window_months(9, 6, 6, 3, 3, 3) == (3, 3)
+
+
+def test_too_short_for_a_validation_window_validates_on_customers() -> None:
+    # 6 snapshot months: 3 test + 3 validation would leave nothing to fit on.
+    assert window_months(6, 6, 6, 3, 3, 3) == (3, 0)
+    assert window_months(4, 6, 6, 3, 3, 3) == (3, 0)
+
+
+def _short_panel(months: int, customers: int = 400) -> tuple[pd.Series, np.ndarray, pd.Series]:
+    ends = pd.date_range("2024-01-31", periods=months, freq="ME")
+    dates = pd.Series(np.repeat(ends, customers), name="as_of")
+    ids = pd.Series(np.tile([f"C{i:03d}" for i in range(customers)], months), name="customer_id")
+    y = (np.random.default_rng(0).random(len(dates)) < 0.1).astype(float)
+    return dates, y, ids
+
+
+def test_short_history_tests_the_last_months_and_validates_on_unseen_customers() -> None:
+    dates, y, ids = _short_panel(4)
+    split = out_of_time_split(
+        dates, y, 6, 6, groups=ids, holdout_share=0.3, seed=5,
+        min_oot_months=3, min_valid_months=3, min_fit_months=3,
+    )  # fmt: skip
+    assert split.valid_by_customers
+    assert len(split.valid) == 0
+    assert sorted(dates[split.test].unique()) == list(
+        pd.date_range("2024-02-29", periods=3, freq="ME")
+    )
+    assert set(dates[split.train]) == {pd.Timestamp("2024-01-31")}
+    boosted = validate_on_unseen_groups(split, y, ids, 0.2, seed=5)
+    assert len(boosted.valid) > 0
+    assert not set(ids[boosted.valid]) & set(ids[boosted.train])
+    assert not set(ids[split.test]) & (set(ids[boosted.train]) | set(ids[boosted.valid]))
+    assert "validated on 20% of the fit window's customers" in boosted.describe()
+
+
+def test_short_history_without_customer_ids_cannot_be_validated() -> None:
+    dates, y, _ = _short_panel(4)
+    with pytest.raises(InsufficientDataError, match="no customer ids"):
+        out_of_time_split(dates, y, 6, 6, min_oot_months=3, min_valid_months=3, min_fit_months=3)
+
+
+def test_month_end_windows_hold_whole_months() -> None:
+    # Three months before 30 April is 31 January: January's snapshot is fitted, not tested.
+    dates, y, ids = _short_panel(4)
+    split = out_of_time_split(dates, y, 3, 1, groups=ids, min_oot_months=3, min_valid_months=1)
+    assert split.test_start == pd.Timestamp("2024-01-31")
+    assert dates[split.test].nunique() == 3

@@ -117,6 +117,9 @@ def compute_customer_features(
     out |= _payments(a, t, n)
     out |= _receivables(a, rows, t, n, policy)
     out |= _account(a, t, n)
+    # Exposure against the customer's own trading, for the models (utilisation of the approved
+    # limit is for the rules only: the limit is what the models recommend).
+    out["open_ar_months_12m"] = ratio(out["open_ar"], out["invoice_amount_12m"] / 12.0)
     return out
 
 

@@ -1,11 +1,19 @@
-"""The feature registry: every feature's name, one-line definition, unit, kind and the direction
-in which it moves default risk. The API's reason codes read it to explain a score in plain words,
-so a definition here is the contract the builders in ``customer.py`` and ``invoice.py`` keep.
+"""The feature registry: every feature's name, one-line definition, unit, kind, the direction
+in which it moves default risk and whether a model may learn from it. The API's reason codes read
+it to explain a score in plain words, so a definition here is the contract the builders in
+``customer.py`` and ``invoice.py`` keep.
+
+Directions: every feature with a credit meaning has one (more days late never lowers the PD, a
+higher bureau score never raises it); 0 is kept only where a value has no single credit reading,
+and the comment beside it says why. Training scores a missing value of a directional feature as
+the training median plus a missing flag that may only raise the PD (``training.pipeline``), so
+"no data" never scores better than the portfolio median.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,7 +32,10 @@ FEATURE_BUCKETS: tuple[str, ...] = ("current", "1_30", "31_60", "61_90", "91_180
 @dataclass(frozen=True)
 class FeatureSpec:
     """One feature. ``monotone`` is the direction for PD models: +1 a higher value never lowers
-    risk, -1 a higher value never raises it, 0 no constraint."""
+    risk, -1 a higher value never raises it, 0 no constraint. ``model_input=False`` keeps a
+    feature out of every model's training sample (it stays for rules, warnings and reports):
+    anything derived from the approved credit limit, which is what the models recommend - a
+    model that learnt from it would move the limit it is then cut by."""
 
     name: str
     definition: str
@@ -32,6 +43,7 @@ class FeatureSpec:
     kind: Kind = "numeric"
     monotone: Literal[-1, 0, 1] = 0
     level: Level = "customer"
+    model_input: bool = True
 
 
 def _windowed(name: str, definition: str, unit: Unit, monotone: Literal[-1, 0, 1]) -> list:
@@ -44,6 +56,8 @@ def _windowed(name: str, definition: str, unit: Unit, monotone: Literal[-1, 0, 1
 _SETTLED = "invoices fully paid in the last {days} days"
 
 _CUSTOMER: list[FeatureSpec] = [
+    # Trading volume has no single credit reading: growth may be health or over-trading, a fall
+    # lost business or a customer winding down; and it measures size as much as behaviour.
     *_windowed("invoice_count", "Invoices issued in the last {days} days", "count", 0),
     *_windowed("invoice_amount", "Amount invoiced in the last {days} days", "money", 0),
     *_windowed("on_time_share", "Share of " + _SETTLED + " paid by the due date", "share", -1),
@@ -94,12 +108,24 @@ _CUSTOMER: list[FeatureSpec] = [
         "days",
         monotone=1,
     ),
-    FeatureSpec("days_since_last_payment", "Days since the last payment received", "days"),
+    FeatureSpec(
+        "days_since_last_payment", "Days since the last payment received", "days", monotone=1
+    ),
+    # How often a customer pays follows how often it is invoiced (its size and order rhythm).
     FeatureSpec(
         "payment_gap_mean_12m", "Usual days between payment dates over the last 365 days", "days"
     ),
+    # Exposure in money and invoices measures size; relative to the customer's own trading it
+    # has a direction (open_ar_months_12m, dso).
     FeatureSpec("open_ar", "Open receivables (unpaid, not written off)", "money"),
     FeatureSpec("open_invoice_count", "Invoices open (not fully paid)", "count"),
+    FeatureSpec(
+        "open_ar_months_12m",
+        "Open receivables / mean amount invoiced per month over the last 365 days (months of "
+        "trade outstanding)",
+        "ratio",
+        monotone=1,
+    ),
     FeatureSpec("overdue_ar", "Open receivables past their due date", "money", monotone=1),
     FeatureSpec("overdue_share", "Share of open receivables that is overdue", "share", monotone=1),
     FeatureSpec("overdue_invoice_count", "Open invoices past their due date", "count", monotone=1),
@@ -109,8 +135,12 @@ _CUSTOMER: list[FeatureSpec] = [
     FeatureSpec(
         "aging_share_current", "Share of open receivables not yet due", "share", monotone=-1
     ),
+    # A few days late is common among sound payers; a larger 1-30 share may come out of the
+    # current bucket (worse) or out of the older ones (better): no single reading.
     FeatureSpec("aging_share_1_30", "Share of open receivables 1-30 days overdue", "share"),
-    FeatureSpec("aging_share_31_60", "Share of open receivables 31-60 days overdue", "share"),
+    FeatureSpec(
+        "aging_share_31_60", "Share of open receivables 31-60 days overdue", "share", monotone=1
+    ),
     FeatureSpec(
         "aging_share_61_90", "Share of open receivables 61-90 days overdue", "share", monotone=1
     ),
@@ -123,6 +153,7 @@ _CUSTOMER: list[FeatureSpec] = [
         "share",
         monotone=1,
     ),
+    # Size, and concentration of the open book: a few large orders are not in themselves risk.
     FeatureSpec("largest_open_invoice", "Open amount of the largest open invoice", "money"),
     FeatureSpec(
         "largest_open_invoice_share", "Largest open invoice as a share of open receivables", "share"
@@ -152,12 +183,20 @@ _CUSTOMER: list[FeatureSpec] = [
         monotone=-1,
     ),
     FeatureSpec(
-        "dso_usual", "Median DSO at the four previous quarter points (91 days apart)", "days"
+        "dso_usual",
+        "Median DSO at the four previous quarter points (91 days apart)",
+        "days",
+        monotone=1,
     ),
     FeatureSpec("dso_change", "DSO now minus the usual DSO", "days", monotone=1),
-    FeatureSpec("credit_limit", "Approved credit limit", "money"),
+    # The limit is what the models recommend: kept for rules, warnings and reports only.
+    FeatureSpec("credit_limit", "Approved credit limit", "money", model_input=False),
     FeatureSpec(
-        "credit_utilisation", "Open receivables as a share of the credit limit", "share", monotone=1
+        "credit_utilisation",
+        "Open receivables as a share of the credit limit",
+        "share",
+        monotone=1,
+        model_input=False,
     ),
     FeatureSpec(
         "dispute_rate_12m",
@@ -165,7 +204,14 @@ _CUSTOMER: list[FeatureSpec] = [
         "share",
         monotone=1,
     ),
-    FeatureSpec("disputed_open_share", "Share of open receivables on disputed invoices", "share"),
+    FeatureSpec(
+        "disputed_open_share",
+        "Share of open receivables on disputed invoices",
+        "share",
+        monotone=1,
+    ),
+    # Empty when the customer never disputed - the good case, not missing data - so a direction
+    # (and with it the missing-as-median rule) would score the never-disputed as the median.
     FeatureSpec("days_since_last_dispute", "Days since the customer last raised a dispute", "days"),
     FeatureSpec(
         "partial_payment_rate_12m",
@@ -179,27 +225,40 @@ _CUSTOMER: list[FeatureSpec] = [
         "share",
         monotone=1,
     ),
+    # Order size and its volatility describe the business, not its credit: no direction.
     FeatureSpec("invoice_amount_mean_12m", "Mean invoice amount over the last 365 days", "money"),
     FeatureSpec(
         "invoice_amount_cv_12m",
         "Invoice amount volatility: standard deviation / mean, last 365 days",
         "ratio",
     ),
+    # A pause in orders may be seasonal, a switch of supplier or a customer winding down.
     FeatureSpec("days_since_last_invoice", "Days since the last invoice was issued", "days"),
     FeatureSpec("tenure_days", "Days since the account was opened", "days", monotone=-1),
+    # Terms are set by the seller (and by industry custom), not a sign of the buyer's credit.
     FeatureSpec("payment_terms_days", "Standard payment terms", "days"),
+    # Categories have no order.
     FeatureSpec("industry", "Industry or sector", "text", kind="categorical"),
     FeatureSpec("country", "Country (ISO code)", "text", kind="categorical"),
     FeatureSpec("current_ratio", "Current assets / current liabilities", "ratio", monotone=-1),
     FeatureSpec("leverage", "Total liabilities / total assets", "ratio", monotone=1),
     FeatureSpec("net_margin", "Net income / annual revenue", "share", monotone=-1),
-    FeatureSpec("annual_revenue", "Annual revenue", "money"),
+    # Larger firms fail less often, all else equal.
+    FeatureSpec("annual_revenue", "Annual revenue", "money", monotone=-1),
     FeatureSpec("years_in_business", "Years since incorporation", "years", monotone=-1),
-    FeatureSpec("employees", "Number of employees", "count"),
-    FeatureSpec("bureau_score", "External credit bureau score", "score"),
+    FeatureSpec("employees", "Number of employees", "count", monotone=-1),
+    FeatureSpec(
+        "bureau_score",
+        "External credit bureau score (higher is safer)",
+        "score",
+        monotone=-1,
+    ),
 ]
 
 _INVOICE: list[FeatureSpec] = [
+    # The invoice's size and terms, its calendar month and its state at the feature date have no
+    # single credit reading (a large order may be a stretch or a sound customer's bulk buy; at
+    # issue, when training takes them, the state columns are the same for every invoice).
     FeatureSpec("invoice_amount", "Invoice amount", "money", level="invoice"),
     FeatureSpec(
         "invoice_terms_days", "Days from invoice date to due date", "days", level="invoice"
@@ -233,6 +292,7 @@ _INVOICE: list[FeatureSpec] = [
         "invoice_disputed",
         "Whether a dispute on the invoice was raised by the feature date (1 yes, 0 no)",
         "count",
+        monotone=1,
         level="invoice",
     ),
 ]
@@ -243,6 +303,13 @@ INVOICE_FEATURES: tuple[str, ...] = tuple(f.name for f in _INVOICE)
 CATEGORICAL_FEATURES: tuple[str, ...] = tuple(
     f.name for f in FEATURES.values() if f.kind == "categorical"
 )
+
+
+def model_inputs(columns: Iterable[str]) -> list[str]:
+    """``columns`` without the features no model may learn from (in their order); columns the
+    registry does not know are kept (a user's own table)."""
+    return [c for c in columns if c not in FEATURES or FEATURES[c].model_input]
+
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}

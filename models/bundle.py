@@ -77,10 +77,10 @@ class ModelBundle:
             raise ValueError(f"kind must be 'binary' or 'regression'; got {self.kind!r}")
         if self.kind == "binary" and self.calibrator is None:
             raise ValueError("a binary model bundle needs a calibrator")
-        if self.booster.num_feature() != len(self.schema.columns):
+        if self.booster.num_feature() != len(self.schema.matrix_names):
             raise ValueError(
                 f"the booster uses {self.booster.num_feature()} features but the schema lists "
-                f"{len(self.schema.columns)}"
+                f"{len(self.schema.matrix_names)}"
             )
 
     # --- scoring -------------------------------------------------------------------------
@@ -125,8 +125,9 @@ class ModelBundle:
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per-row SHAP values from LightGBM's ``pred_contrib`` (exact TreeSHAP, in the raw
         output's unit: log-odds for binary tasks) plus the base value in column ``bias``;
-        each row sums to :meth:`raw_score`."""
-        values = self._predict(self._matrix(frame), pred_contrib=True)
+        each row sums to :meth:`raw_score`. A column's missing flag counts towards the column
+        (:meth:`FeatureSchema.fold`)."""
+        values = self.schema.fold(self._predict(self._matrix(frame), pred_contrib=True))
         return pd.DataFrame(values, columns=[*self.schema.names, "bias"], index=frame.index)
 
     def explain(

@@ -4,6 +4,12 @@ Training infers it once from the training frame; scoring turns any later frame i
 matrix the booster was trained on, with the same category codes, and refuses values that do not
 fit instead of silently guessing. Categories are encoded here rather than by LightGBM's pandas
 handling so the saved model is plain text and does not depend on pandas category objects.
+
+Missing values of the columns named ``fill_missing`` at training are scored as the training
+median, and, where training saw any missing, with a 0/1 missing flag appended to the matrix
+whose monotone direction is +1. LightGBM would otherwise send a missing value down whichever
+side of a split it learnt, so "no data" could score better than any reported value; this way
+a missing value never scores better than the median does, everything else equal.
 """
 
 from __future__ import annotations
@@ -26,13 +32,17 @@ class FeatureColumn:
     """One model input column.
 
     ``reference`` is the portfolio median (numeric) or most common level (categorical) in the
-    training data: reason codes compare a customer's value with it.
+    training data: reason codes compare a customer's value with it. ``fill`` (numeric) replaces
+    a missing value before the model; ``missing_flag`` adds the column's 0/1 missing flag to
+    the model matrix.
     """
 
     name: str
     kind: ColumnKind
     categories: tuple[str, ...] = ()
     reference: float | str | None = None
+    fill: float | None = None
+    missing_flag: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,15 +50,20 @@ class FeatureColumn:
             "kind": self.kind,
             "categories": list(self.categories),
             "reference": self.reference,
+            "fill": self.fill,
+            "missing_flag": self.missing_flag,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FeatureColumn:
+        fill = data.get("fill")
         return cls(
             name=str(data["name"]),
             kind=data["kind"],
             categories=tuple(str(c) for c in data.get("categories", ())),
             reference=data.get("reference"),
+            fill=None if fill is None else float(fill),
+            missing_flag=bool(data.get("missing_flag", False)),
         )
 
 
@@ -79,11 +94,16 @@ def _first_bad_row(mask: NDArray[np.bool_], index: pd.Index) -> str:
 
 @dataclass(frozen=True)
 class FeatureSchema:
-    """Ordered model columns; build with :meth:`infer`, apply with :meth:`to_matrix`."""
+    """Ordered model columns; build with :meth:`infer`, apply with :meth:`to_matrix`.
+
+    The model matrix holds the columns in order, then one missing flag per column with
+    ``missing_flag`` (:attr:`matrix_names`)."""
 
     columns: tuple[FeatureColumn, ...]
     _positions: dict[str, int] = field(init=False, repr=False, compare=False)
     _numeric_positions: list[int] = field(init=False, repr=False, compare=False)
+    _flagged: list[int] = field(init=False, repr=False, compare=False)
+    _filled: list[tuple[int, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -93,19 +113,31 @@ class FeatureSchema:
         object.__setattr__(self, "_positions", {n: i for i, n in enumerate(names)})
         numeric = [i for i, c in enumerate(self.columns) if c.kind == "numeric"]
         object.__setattr__(self, "_numeric_positions", numeric)
+        flagged = [i for i, c in enumerate(self.columns) if c.missing_flag]
+        object.__setattr__(self, "_flagged", flagged)
+        filled = [(i, c.fill) for i, c in enumerate(self.columns) if c.fill is not None]
+        object.__setattr__(self, "_filled", filled)
 
     @classmethod
-    def infer(cls, frame: pd.DataFrame, categorical: Iterable[str] | None = None) -> FeatureSchema:
+    def infer(
+        cls,
+        frame: pd.DataFrame,
+        categorical: Iterable[str] | None = None,
+        fill_missing: Iterable[str] | None = None,
+    ) -> FeatureSchema:
         """Learn the schema from training data.
 
         Text and pandas-category columns are categorical, as is any column named in
         ``categorical`` (e.g. a numeric sector code); booleans and numbers are numeric. Date
         columns are refused: a raw date is not a risk driver and would leak the time split.
+        Numeric columns named in ``fill_missing`` score a missing value as their training
+        median plus a missing flag (see the module docstring).
         """
         forced = set(categorical or ())
-        unknown = sorted(forced - set(map(str, frame.columns)))
+        filled = set(fill_missing or ())
+        unknown = sorted((forced | filled) - set(map(str, frame.columns)))
         if unknown:
-            raise InvalidInputError(f"categorical columns not in the data: {unknown}")
+            raise InvalidInputError(f"categorical or filled columns not in the data: {unknown}")
         if frame.shape[1] == 0:
             raise InvalidInputError("there are no feature columns")
         columns: list[FeatureColumn] = []
@@ -117,6 +149,10 @@ class FeatureSchema:
                     f"column {label!r} holds dates; dates cannot be model features"
                 )
             if label in forced or _is_categorical(series):
+                if label in filled:
+                    raise InvalidInputError(
+                        f"column {label!r} is categorical; only numeric columns are filled"
+                    )
                 present = _category_text(series)
                 levels = tuple(sorted(present.unique().tolist()))
                 reference = str(present.mode().sort_values().iloc[0]) if len(present) else None
@@ -124,12 +160,30 @@ class FeatureSchema:
             else:
                 values = pd.to_numeric(series).astype("float64")
                 median = float(np.nanmedian(values)) if values.notna().any() else None
-                columns.append(FeatureColumn(label, "numeric", (), median))
+                fill = median if label in filled else None
+                flag = fill is not None and bool(values.isna().any())
+                columns.append(FeatureColumn(label, "numeric", (), median, fill, flag))
         return cls(tuple(columns))
 
     @property
     def names(self) -> list[str]:
+        """The input columns, in model order (what a frame to score must hold)."""
         return [c.name for c in self.columns]
+
+    @property
+    def matrix_names(self) -> list[str]:
+        """The model matrix's columns: the inputs, then ``<name>_missing`` per missing flag."""
+        return [*self.names, *(f"{self.columns[i].name}_missing" for i in self._flagged)]
+
+    def fold(self, contributions: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per-row contributions over :attr:`matrix_names` (+ a last bias column) folded onto
+        the input columns (+ bias): each missing flag's contribution is added to its column's,
+        so a column's contribution is the whole effect of its value, missing or not."""
+        n_inputs = len(self.columns)
+        folded = np.concatenate([contributions[:, :n_inputs], contributions[:, -1:]], axis=1)
+        for k, position in enumerate(self._flagged):
+            folded[:, position] += contributions[:, n_inputs + k]
+        return folded
 
     @property
     def categorical_positions(self) -> list[int]:
@@ -142,13 +196,15 @@ class FeatureSchema:
             raise InvalidInputError(f"the model has no feature {name!r}") from None
 
     def monotone_vector(self, spec: Mapping[str, int] | None) -> list[int]:
-        """LightGBM's ``monotone_constraints``: +1 where a higher value may never lower the
-        prediction, -1 where it may never raise it, 0 elsewhere."""
+        """LightGBM's ``monotone_constraints`` over :attr:`matrix_names`: +1 where a higher
+        value may never lower the prediction, -1 where it may never raise it, 0 elsewhere;
+        +1 for every missing flag."""
         spec = dict(spec or {})
         unknown = sorted(set(spec) - set(self._positions))
         if unknown:
             raise InvalidInputError(f"monotone constraints name unknown features: {unknown}")
-        vector = [0] * len(self.columns)
+        # A missing flag may only raise the prediction: missing never scores below the fill.
+        vector = [0] * len(self.columns) + [1] * len(self._flagged)
         for name, direction in spec.items():
             if direction not in (-1, 0, 1):
                 raise InvalidInputError(
@@ -163,7 +219,8 @@ class FeatureSchema:
 
     def to_matrix(self, frame: pd.DataFrame) -> NDArray[np.float64]:
         """The model matrix of ``frame``: columns in model order, categories as their training
-        codes, missing values as NaN.
+        codes, missing values as NaN - or, in a filled column, as its fill value with the
+        column's missing flag set (:attr:`matrix_names`).
 
         Extra columns are ignored. A category never seen in training is treated as missing (a
         new industry must still be scorable); a non-numeric value in a numeric column, or an
@@ -172,7 +229,8 @@ class FeatureSchema:
         missing = [n for n in self.names if n not in frame.columns]
         if missing:
             raise InvalidInputError(f"missing feature columns: {missing}")
-        matrix = np.empty((len(frame), len(self.columns)), dtype="float64")
+        n_inputs = len(self.columns)
+        matrix = np.empty((len(frame), n_inputs + len(self._flagged)), dtype="float64")
         numeric = self._numeric_positions
         block = self._numeric_block(frame, numeric)
         if block is not None:
@@ -191,6 +249,11 @@ class FeatureSchema:
                 matrix[:, position] = codes
             else:
                 matrix[:, position] = self._numeric(column.name, series)
+        for k, position in enumerate(self._flagged):
+            matrix[:, n_inputs + k] = np.isnan(matrix[:, position])
+        for position, fill in self._filled:
+            values = matrix[:, position]
+            values[np.isnan(values)] = fill
         return matrix
 
     def _numeric_block(

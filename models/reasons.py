@@ -163,7 +163,9 @@ def explain_row(
     """Top ``top_n`` reasons raising and lowering the risk of one row.
 
     ``contributions`` holds one log-odds contribution per feature followed by the base value,
-    as LightGBM's ``pred_contrib`` returns them. Features with no effect are never reasons.
+    as LightGBM's ``pred_contrib`` returns them. Features with no effect are never reasons, and
+    a missing value never lowers the risk in words: the absence of data is no reason for
+    confidence (the models score it as no better than the portfolio median).
     """
     if top_n < 1:
         raise ValueError(f"top_n must be at least 1; got {top_n}")
@@ -179,6 +181,8 @@ def explain_row(
         if len(side) >= top_n:
             continue
         value = _clean(values[j])
+        if value is None and effect < 0:
+            continue
         side.append(
             Reason(
                 feature=names[j],

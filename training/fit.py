@@ -295,6 +295,7 @@ def fit_binary_task(
     groups: pd.Series | None = None,
     monotone: Mapping[str, int] | None = None,
     categorical: Sequence[str] | None = None,
+    fill_missing: Sequence[str] | None = None,
     policy: TrainingPolicy | None = None,
     scale: MasterScalePolicy | None = None,
 ) -> BinaryFit:
@@ -303,7 +304,10 @@ def fit_binary_task(
     ``groups`` (customer ids, with dates) lets the out-of-time test hold whole customers out of
     fitting (``policy.holdout_share``). ``monotone`` maps feature names to +1 (a higher value
     never lowers the PD) or -1;
-    ``categorical`` forces columns to be categorical (text columns always are). Raises
+    ``categorical`` forces columns to be categorical (text columns always are);
+    ``fill_missing`` names numeric columns whose missing values are scored as the training
+    median plus a missing flag that may only raise the PD
+    (:meth:`~models.feature_schema.FeatureSchema.infer`). Raises
     :class:`~models.errors.InsufficientDataError` when the task must be skipped (too few
     events, no usable columns) and :class:`~models.errors.InvalidInputError` for bad input.
     """
@@ -313,7 +317,7 @@ def fit_binary_task(
     y = binary_target(target)
     frame = check_frame(task, features, len(y), times)
     check_events(task, y, policy)
-    schema = FeatureSchema.infer(frame, categorical)
+    schema = FeatureSchema.infer(frame, categorical, fill_missing)
     problem = _Problem(
         frame,
         schema.to_matrix(frame),

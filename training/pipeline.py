@@ -56,6 +56,13 @@ def monotone_spec(columns: Sequence[str]) -> dict[str, int]:
     return {c: FEATURES[c].monotone for c in columns if c in FEATURES and FEATURES[c].monotone}
 
 
+def filled_columns(columns: Sequence[str]) -> list[str]:
+    """The columns whose missing values score as the training median plus a missing flag that
+    may only raise the PD: every feature with a direction, so "no data" never scores better
+    than the portfolio median (LightGBM alone may send it to the low-risk side of a split)."""
+    return list(monotone_spec(columns))
+
+
 def categorical_columns(columns: Sequence[str]) -> list[str]:
     return [c for c in columns if c in FEATURES and FEATURES[c].kind == "categorical"]
 
@@ -85,6 +92,7 @@ def _fit(
         categorical=categorical,
         policy=training,
         monotone=monotone_spec(columns),
+        fill_missing=filled_columns(columns),
         scale=scale,
     )
 

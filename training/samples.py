@@ -8,6 +8,10 @@
   outcome is known by the data end.
 * **Onboarding PD**: customers onboarded inside the data window with a full first year, described
   only by what an applicant provides (profile, industry, country, terms).
+
+Every sample holds only the registry's model inputs: features a model may not learn from
+(``model_input=False``, the approved credit limit and what is computed from it) are left out
+here, so a new rule-only feature cannot slip into a model.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from features.customer import customer_features_at
 from features.invoice import build_invoice_features_at_issue
 from features.ledger_arrays import LedgerArrays, to_day
 from features.policy import RulesPolicy
-from features.registry import CUSTOMER_FEATURES, INVOICE_FEATURES
+from features.registry import CUSTOMER_FEATURES, INVOICE_FEATURES, model_inputs
 from ledger.frames import Ledger
 from models.tasks import Task
 from training.labels import default_labels, late_payment_labels, onboarding_labels
@@ -41,6 +45,7 @@ ONBOARDING_FEATURES: tuple[str, ...] = (
     "employees",
     "bureau_score",
 )
+_CUSTOMER_INPUTS = model_inputs(CUSTOMER_FEATURES)
 # Identifiers and dates the invoice builder returns beside the features.
 _INVOICE_META = ("customer_id", "feature_date", "customer_features_date")
 
@@ -147,12 +152,12 @@ def default_pd_sample(
         if at_t.empty:
             continue
         feats = customer_features_at(arrays, to_day(t), rules.features)
-        frames.append(feats.loc[at_t["customer_id"].to_numpy()])
+        frames.append(feats.loc[at_t["customer_id"].to_numpy(), _CUSTOMER_INPUTS])
         ys.append(at_t["defaulted"].to_numpy())
         when.append(np.full(len(at_t), t.to_datetime64()))
         who.append(at_t["customer_id"].to_numpy())
     if not frames:
-        empty = pd.DataFrame(columns=list(CUSTOMER_FEATURES))
+        empty = pd.DataFrame(columns=_CUSTOMER_INPUTS)
         return Sample(
             Task.DEFAULT_PD.value,
             empty,
@@ -181,7 +186,7 @@ def invoice_samples(
     outcome = outcome.set_index("invoice_id")
     features = build_invoice_features_at_issue(ledger, policy=rules)
     features = features.loc[outcome.index]
-    X = features[[c for c in features.columns if c not in _INVOICE_META]]
+    X = features[model_inputs(c for c in features.columns if c not in _INVOICE_META)]
     observable = outcome["observable"].to_numpy()
     invoice_dates = outcome["invoice_date"]
 
@@ -227,7 +232,7 @@ def onboarding_sample(
     arrays = LedgerArrays.from_ledger(ledger) if arrays is None else arrays
     # Profile features do not depend on T; take them at the data end for everyone at once.
     feats = customer_features_at(arrays, to_day(end), rules.features)
-    X = feats.loc[labels["customer_id"].to_numpy(), list(ONBOARDING_FEATURES)]
+    X = feats.loc[labels["customer_id"].to_numpy(), model_inputs(ONBOARDING_FEATURES)]
     return Sample(
         task=Task.ONBOARDING_PD.value,
         X=X.reset_index(drop=True),

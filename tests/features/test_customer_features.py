@@ -64,6 +64,7 @@ C1_EXPECTED = {
     "dso_change": 45.5,
     "credit_limit": 10_000,
     "credit_utilisation": 0.11,
+    "open_ar_months_12m": 1100 / (4 * 1025 / 12),  # open AR / a month of the year's invoicing
     "dispute_rate_12m": 0.25,
     "disputed_open_share": 0,
     "days_since_last_dispute": 112,
@@ -99,6 +100,7 @@ C2_EXPECTED = {
     "written_off_ratio_12m": 400 / 900,
     "dso_usual": (900 / 500 * 91 + 91) / 2,  # 03-31: 163.8; 2023-12-31: 91; earlier: no history
     "credit_utilisation": math.nan,
+    "open_ar_months_12m": 500 / (900 / 12),
     "days_since_last_payment": math.nan,
     "payment_gap_mean_12m": math.nan,
     "days_since_last_invoice": 121,

@@ -139,3 +139,32 @@ def test_one_block_conversion_equals_the_column_by_column_path() -> None:
     np.testing.assert_array_equal(fast, slow)
     np.testing.assert_array_equal(fast[:, 0], scoring["a"].to_numpy())
     assert np.isnan(fast[:5, 2]).all()
+
+
+def test_a_filled_column_scores_missing_as_its_median_with_a_missing_flag() -> None:
+    schema = FeatureSchema.infer(_training(), fill_missing=["days_late", "exporter"])
+    assert schema.column("days_late").fill == pytest.approx(8.5)
+    assert schema.column("days_late").missing_flag
+    assert not schema.column("exporter").missing_flag  # never missing in training: no flag
+    assert schema.matrix_names == [*schema.names, "days_late_missing"]
+    matrix = schema.to_matrix(pd.DataFrame(_training().iloc[[0, 2, 3]]))
+    days_late, flag = matrix[:, 0], matrix[:, -1]
+    assert days_late.tolist() == [0.0, 12.0, 8.5]
+    assert flag.tolist() == [0.0, 0.0, 1.0]
+    assert np.isnan(matrix[1, 2])  # employees is not filled: LightGBM sees the gap
+    # The flag may only raise the prediction; the columns keep their own directions.
+    assert schema.monotone_vector({"days_late": 1}) == [1, 0, 0, 0, 1]
+
+
+def test_fill_and_flag_survive_the_round_trip_and_fold_onto_their_column() -> None:
+    schema = FeatureSchema.infer(_training(), fill_missing=["days_late"])
+    again = FeatureSchema.from_dict(schema.to_dict())
+    assert again == schema
+    assert again.matrix_names == schema.matrix_names
+    contributions = np.array([[0.1, 0.2, 0.3, 0.4, 0.5, -2.0]])  # 4 columns, flag, bias
+    assert schema.fold(contributions).tolist() == [[0.6, 0.2, 0.3, 0.4, -2.0]]
+
+
+def test_only_numeric_columns_can_be_filled() -> None:
+    with pytest.raises(InvalidInputError, match="only numeric columns are filled"):
+        FeatureSchema.infer(_training(), fill_missing=["sector"])

@@ -89,6 +89,20 @@ def test_features_without_effect_are_never_reasons() -> None:
     assert explanation.lowering == ()
 
 
+def test_missing_data_is_never_a_reason_for_lower_risk() -> None:
+    explanation = explain_row(
+        np.array([-0.6, -0.2, 0.4, -1.0]),
+        ["bureau_score", "years", "leverage"],
+        values=[np.nan, 12.0, None],
+        references=[594.0, 8.0, 0.5],
+        categorical=[False] * 3,
+        top_n=3,
+    )
+    assert [r.feature for r in explanation.lowering] == ["years"]
+    assert [r.feature for r in explanation.raising] == ["leverage"]  # missing may raise it
+    assert "no data" not in " ".join(r.text for r in explanation.lowering)
+
+
 @dataclass(frozen=True)
 class Spec:
     """The shape of a feature-registry entry."""

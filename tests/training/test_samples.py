@@ -8,6 +8,7 @@ import pytest
 
 from features.customer import build_customer_features
 from features.policy import RulesPolicy
+from features.registry import CUSTOMER_FEATURES, FEATURES, model_inputs
 from ledger.synth import SynthConfig, generate
 from training.labels import first_default_dates, late_payment_labels
 from training.policy import TrainingPolicy
@@ -42,6 +43,7 @@ def test_default_sample_rows_are_the_features_as_of_their_date(ledger) -> None:
     t = sample.dates.iloc[len(sample.dates) // 2]
     rows = (sample.dates == t).to_numpy()
     direct = build_customer_features(ledger, t, RULES).loc[sample.ids[rows].to_numpy()]
+    direct = direct[model_inputs(CUSTOMER_FEATURES)]  # the limit-derived features stay out
     pd.testing.assert_frame_equal(
         sample.X[rows].reset_index(drop=True), direct.reset_index(drop=True)
     )
@@ -57,6 +59,17 @@ def test_default_sample_leaves_out_customers_already_in_default(ledger) -> None:
     assert np.all(first[positive] > sample.dates.to_numpy()[positive])
     assert np.all(first[positive] <= horizon_end[positive])
     assert 0.005 < sample.y.mean() < 0.10
+
+
+def test_no_sample_holds_a_feature_a_model_may_not_learn_from(ledger) -> None:
+    late, days = invoice_samples(ledger, RULES, POLICY)
+    samples = [default_pd_sample(ledger, RULES, POLICY), late, days]
+    samples.append(onboarding_sample(ledger, RULES, POLICY))
+    for sample in samples:
+        assert len(sample.X.columns) > 5
+        for name in sample.X.columns:
+            assert FEATURES[name].model_input, f"{sample.task} learns from {name}"
+        assert {"credit_limit", "credit_utilisation"}.isdisjoint(sample.X.columns)
 
 
 def test_invoice_samples_keep_only_known_outcomes(ledger) -> None:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from ledger.frames import Ledger
 from ledger.storage import make_engine, upgrade
+from ledger.synth import SynthConfig, generate
 
 POSTGRES_URL = os.environ.get(
     "ARSCORE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -77,3 +79,19 @@ def engine(request: pytest.FixtureRequest) -> Engine:
     """The same test against SQLite and PostgreSQL."""
     name = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
     return request.getfixturevalue(name)
+
+
+# A book with many new customers and a first-year default signal to learn from. The 900-customer
+# books of the model and service tests hold too few onboarding defaults (7 of 301 applicants)
+# for an honest onboarding model: it ranked worse than chance and now, with monotone profile
+# features, cannot even be calibrated. Profile-only, so applicants score the same whichever book
+# the onboarding model came from.
+APPLICANT_BOOK = SynthConfig(
+    customers=3000, months=36, seed=5, existing_share=0.3, new_customer_hazard_boost=2.0
+)
+
+
+@pytest.fixture(scope="session")
+def applicant_ledger() -> Ledger:
+    """The ledger onboarding models are trained on in the tests (see APPLICANT_BOOK)."""
+    return generate(APPLICANT_BOOK).ledger

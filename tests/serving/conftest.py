@@ -89,7 +89,7 @@ def _policy() -> Policy:
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+def trained(tmp_path_factory: pytest.TempPathFactory, applicant_ledger: Ledger) -> Trained:
     home = tmp_path_factory.mktemp("service")
     ledger = generate(SynthConfig(customers=900, months=36, seed=5)).ledger
     database_url = f"sqlite:///{(home / 'arscore.db').as_posix()}"
@@ -106,7 +106,16 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
         scale=policy.master_scale,
         tracking_uri=tracking_uri,
         promote=True,
-        tasks=("default_pd", "late_payment", "days_late", "onboarding_pd"),
+        tasks=("default_pd", "late_payment", "days_late"),
+    )
+    train_ledger_models(
+        applicant_ledger,
+        rules=policy,
+        training=policy.training,
+        scale=policy.master_scale,
+        tracking_uri=tracking_uri,
+        promote=True,
+        tasks=("onboarding_pd",),
     )
     return Trained(home, database_url, tracking_uri, ledger, policy)
 

@@ -1,8 +1,17 @@
 """The model bundle: everything serving needs to score one task, saved without pickle.
 
+A bundle holds one of two estimators, chosen at training on validation data (see
+``training.selection``): LightGBM, or the WOE scorecard. Serving does not care which: both score
+through :meth:`ModelBundle.predict_pd` (the estimator's raw log-odds through the calibrator) and
+explain through :meth:`ModelBundle.contributions` (TreeSHAP for LightGBM, coefficient × WOE
+relative to the training mean for the scorecard, both in log-odds and summing to the raw score).
+The scorecard reads the same model matrix as the booster (:func:`scorecard_frame`), so input
+checks, category codes, filled missing values and missing flags are shared.
+
 A bundle directory holds
 
-- ``model.txt``: the LightGBM booster in LightGBM's own text format,
+- ``model.txt``: the LightGBM booster in LightGBM's own text format, or ``scorecard.json``: the
+  scorecard's bins, weights of evidence, coefficients and intercept,
 - ``calibrator.json``: the calibrator's parameters (binary tasks),
 - ``bundle.json``: task, feature schema (order, kinds, categories, portfolio references),
   monotone constraints, test and baseline metrics, the master scale and training facts,
@@ -34,12 +43,16 @@ from models.jsonable import jsonable
 from models.master_scale import grade_of, score_of
 from models.policy import MasterScalePolicy
 from models.reasons import Explanation, FeatureText, explain_row
+from models.scorecard import WoeScorecard
 
 TaskKind = Literal["binary", "regression"]
+EstimatorKind = Literal["lightgbm", "woe_scorecard"]
+Estimator = lgb.Booster | WoeScorecard
 
 BUNDLE_FORMAT = "arscore-model-bundle"
 BUNDLE_VERSION = 1
 MODEL_FILE = "model.txt"
+SCORECARD_FILE = "scorecard.json"
 CALIBRATOR_FILE = "calibrator.json"
 META_FILE = "bundle.json"
 MANIFEST_FILE = "manifest.json"
@@ -53,17 +66,40 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def scorecard_frame(schema: FeatureSchema, matrix: NDArray[np.float64]) -> pd.DataFrame:
+    """The model matrix as the scorecard reads it: one column per :attr:`FeatureSchema.
+    matrix_names` (missing flags included), numbers as they are, categorical codes as their
+    category text (missing or unseen categories empty)."""
+    frame = pd.DataFrame(matrix, columns=schema.matrix_names)
+    for position in schema.categorical_positions:
+        column = schema.columns[position]
+        codes = matrix[:, position]
+        known = ~np.isnan(codes)
+        text = np.full(len(codes), None, dtype=object)
+        text[known] = np.asarray(column.categories, dtype=object)[codes[known].astype("int64")]
+        frame[column.name] = pd.Series(text, dtype="str")
+    return frame
+
+
+def estimator_kind(estimator: Estimator) -> EstimatorKind:
+    """Which kind of estimator a bundle holds."""
+    return "woe_scorecard" if isinstance(estimator, WoeScorecard) else "lightgbm"
+
+
 @dataclass(frozen=True)
 class ModelBundle:
     """A fitted model for one task, ready to score.
 
-    ``info`` carries facts about the training run (split method, sizes, data fingerprint, seed,
-    LightGBM parameters) for audit; scoring does not read it.
+    ``booster`` is the estimator: a LightGBM booster or a fitted
+    :class:`~models.scorecard.WoeScorecard` over :attr:`FeatureSchema.matrix_names` (binary
+    tasks only). ``info`` carries facts about the training run (split method, sizes, data
+    fingerprint, seed, LightGBM parameters, which model was chosen and why) for audit; scoring
+    does not read it.
     """
 
     task: str
     kind: TaskKind
-    booster: lgb.Booster
+    booster: Estimator
     schema: FeatureSchema
     calibrator: PlattCalibrator | IsotonicCalibrator | None = None
     monotone: Mapping[str, int] = field(default_factory=dict)
@@ -77,11 +113,21 @@ class ModelBundle:
             raise ValueError(f"kind must be 'binary' or 'regression'; got {self.kind!r}")
         if self.kind == "binary" and self.calibrator is None:
             raise ValueError("a binary model bundle needs a calibrator")
-        if self.booster.num_feature() != len(self.schema.matrix_names):
+        if isinstance(self.booster, WoeScorecard):
+            if self.kind != "binary":
+                raise ValueError("a WOE scorecard predicts a probability: binary tasks only")
+            if list(self.booster.columns_) != self.schema.matrix_names:
+                raise ValueError("the scorecard's columns are not the schema's model matrix")
+        elif self.booster.num_feature() != len(self.schema.matrix_names):
             raise ValueError(
                 f"the booster uses {self.booster.num_feature()} features but the schema lists "
                 f"{len(self.schema.matrix_names)}"
             )
+
+    @property
+    def estimator(self) -> EstimatorKind:
+        """``lightgbm`` or ``woe_scorecard``."""
+        return estimator_kind(self.booster)
 
     # --- scoring -------------------------------------------------------------------------
 
@@ -91,12 +137,17 @@ class ModelBundle:
         return self.schema.to_matrix(frame)
 
     def _predict(self, matrix: NDArray[np.float64], **kwargs: Any) -> NDArray[np.float64]:
+        if isinstance(self.booster, WoeScorecard):
+            rows = scorecard_frame(self.schema, matrix)
+            if kwargs.get("pred_contrib"):
+                return self.booster.contributions(rows)
+            return self.booster.decision_function(rows)
         if len(matrix) < SINGLE_THREAD_ROWS:
             kwargs["num_threads"] = 1
         return np.asarray(self.booster.predict(matrix, **kwargs), dtype="float64")
 
     def raw_score(self, frame: pd.DataFrame) -> NDArray[np.float64]:
-        """The booster's raw output: log-odds for binary tasks, the prediction for regression."""
+        """The estimator's raw output: log-odds for binary tasks, the prediction for regression."""
         return self._predict(self._matrix(frame), raw_score=True)
 
     def _calibrator(self) -> PlattCalibrator | IsotonicCalibrator:
@@ -124,8 +175,9 @@ class ModelBundle:
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per-row SHAP values from LightGBM's ``pred_contrib`` (exact TreeSHAP, in the raw
-        output's unit: log-odds for binary tasks) plus the base value in column ``bias``;
-        each row sums to :meth:`raw_score`. A column's missing flag counts towards the column
+        output's unit: log-odds for binary tasks), or a scorecard's coefficient × WOE relative
+        to its training mean, plus the base value in column ``bias``; each row sums to
+        :meth:`raw_score`. A column's missing flag counts towards the column
         (:meth:`FeatureSchema.fold`)."""
         values = self.schema.fold(self._predict(self._matrix(frame), pred_contrib=True))
         return pd.DataFrame(values, columns=[*self.schema.names, "bias"], index=frame.index)
@@ -184,6 +236,7 @@ class ModelBundle:
                 "format_version": BUNDLE_VERSION,
                 "task": self.task,
                 "kind": self.kind,
+                "estimator": self.estimator,
                 "schema": self.schema.to_dict(),
                 "monotone": dict(self.monotone),
                 "metrics": dict(self.metrics),
@@ -207,8 +260,14 @@ class ModelBundle:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
-            self.booster.save_model(str(staging / MODEL_FILE))
-            files = [MODEL_FILE, META_FILE]
+            if isinstance(self.booster, WoeScorecard):
+                (staging / SCORECARD_FILE).write_text(
+                    json.dumps(jsonable(self.booster.to_dict()), indent=1)
+                )
+                files = [SCORECARD_FILE, META_FILE]
+            else:
+                self.booster.save_model(str(staging / MODEL_FILE))
+                files = [MODEL_FILE, META_FILE]
             if self.calibrator is not None:
                 (staging / CALIBRATOR_FILE).write_text(
                     json.dumps(jsonable(self.calibrator.to_dict()), indent=1)
@@ -258,10 +317,16 @@ class ModelBundle:
         if CALIBRATOR_FILE in manifest["files"]:
             calibrator = calibrator_from_dict(json.loads((source / CALIBRATOR_FILE).read_text()))
         scale = meta.get("master_scale")
+        # Bundles written before scorecards could be served hold a booster and no "estimator".
+        estimator: Estimator
+        if meta.get("estimator", "lightgbm") == "woe_scorecard":
+            estimator = WoeScorecard.from_dict(json.loads((source / SCORECARD_FILE).read_text()))
+        else:
+            estimator = lgb.Booster(model_file=str(source / MODEL_FILE))
         return cls(
             task=meta["task"],
             kind=meta["kind"],
-            booster=lgb.Booster(model_file=str(source / MODEL_FILE)),
+            booster=estimator,
             schema=FeatureSchema.from_dict(meta["schema"]),
             calibrator=calibrator,
             monotone={k: int(v) for k, v in meta.get("monotone", {}).items()},

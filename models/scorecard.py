@@ -9,13 +9,24 @@ level with rare levels pooled as "other"; missing values get their own bin. Weig
 average), with half-count smoothing so an empty cell does not give an infinite weight. Columns
 below a minimum information value are left out, as scorecard practice does (IV < 0.02 means
 "not predictive", Siddiqi 2006).
+
+Credit logic holds in a scorecard too: a column with a direction (``monotone``) has its numeric
+bins' weights pooled until they rise (or fall) with the value (pool-adjacent-violators, weighted
+by bin counts), and a column whose coefficient comes out negative (its own WOE read backwards, as
+collinear columns do) is dropped and the regression refitted, so a riskier bin never lowers the
+PD. A fitted scorecard explains itself like SHAP: each column contributes
+``coefficient × (WOE of its bin − its mean WOE in training)`` log-odds (the exact SHAP value of a
+linear model with independent inputs), and it round-trips through plain JSON (:meth:`to_dict`,
+:meth:`from_dict`), so it can be served without pickle.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +40,7 @@ from models.errors import InvalidInputError
 
 MISSING_BIN = "missing"
 OTHER_BIN = "other"
+SCORECARD_FORMAT = "arscore-woe-scorecard"
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,23 @@ class ColumnBins:
     counts: tuple[int, ...]
     defaults: tuple[int, ...]
     information_value: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnBins:
+        return cls(
+            name=str(data["name"]),
+            numeric=bool(data["numeric"]),
+            edges=tuple(float(e) for e in data["edges"]),
+            levels=tuple(str(v) for v in data["levels"]),
+            labels=tuple(str(v) for v in data["labels"]),
+            woe=tuple(float(w) for w in data["woe"]),
+            counts=tuple(int(c) for c in data["counts"]),
+            defaults=tuple(int(d) for d in data["defaults"]),
+            information_value=float(data["information_value"]),
+        )
 
     def bin_index(self, series: pd.Series) -> NDArray[np.int64]:
         """Bin number of each value (same order as ``labels``)."""
@@ -95,6 +124,19 @@ def _layout(
     return ColumnBins(name, numeric, edges, levels, (*labels, MISSING_BIN), (), (), (), 0.0)
 
 
+def _pool_adjacent(
+    values: NDArray[np.float64], weights: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """The weighted least-squares non-decreasing sequence closest to ``values``."""
+    blocks: list[list[float]] = []  # [mean, weight, length]
+    for v, w in zip(values, weights, strict=True):
+        blocks.append([float(v), max(float(w), 1e-9), 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (m1, w1, n1), (m2, w2, n2) = blocks[-2], blocks[-1]
+            blocks[-2:] = [[(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, n1 + n2]]
+    return np.concatenate([np.full(int(n), m) for m, _, n in blocks])
+
+
 def _bins_for(
     name: str,
     series: pd.Series,
@@ -102,6 +144,7 @@ def _bins_for(
     numeric: bool,
     max_bins: int,
     min_bin_share: float,
+    direction: int = 0,
 ) -> ColumnBins:
     layout = _layout(name, series, numeric, max_bins, min_bin_share)
     index = layout.bin_index(series)
@@ -110,6 +153,12 @@ def _bins_for(
     defaults = np.asarray(np.bincount(index, weights=y, minlength=len(layout.labels)), np.float64)
     goods = counts - defaults
     woe = np.where(counts > 0, _woe(defaults, goods), 0.0)
+    if numeric and direction:
+        # The value bins (all but "missing") in order; empty bins take no part in the pooling.
+        ordered = np.arange(len(layout.labels) - 1)
+        used = ordered[counts[ordered] > 0]
+        pooled = _pool_adjacent(direction * woe[used], counts[used])
+        woe[used] = direction * pooled
     bad_share = defaults / max(defaults.sum(), 1.0)
     good_share = goods / max(goods.sum(), 1.0)
     iv = float(np.sum((bad_share - good_share) * woe))
@@ -146,6 +195,7 @@ class WoeScorecard(TransformerMixin, BaseEstimator):
         base_points: float = 600.0,
         base_odds: float = 50.0,
         points_to_double_odds: float = 20.0,
+        monotone: Mapping[str, int] | None = None,
     ) -> None:
         self.max_bins = max_bins
         self.min_bin_share = min_bin_share
@@ -154,6 +204,7 @@ class WoeScorecard(TransformerMixin, BaseEstimator):
         self.base_points = base_points
         self.base_odds = base_odds
         self.points_to_double_odds = points_to_double_odds
+        self.monotone = monotone
 
     def __sklearn_tags__(self) -> Tags:
         return _frame_input_tags(super().__sklearn_tags__())
@@ -171,6 +222,11 @@ class WoeScorecard(TransformerMixin, BaseEstimator):
             )
         if not self.c > 0:
             raise ValueError(f"c (inverse regularisation strength) must be > 0; got {self.c!r}")
+        if self.monotone is not None and (
+            not isinstance(self.monotone, Mapping)
+            or any(d not in (-1, 0, 1) for d in self.monotone.values())
+        ):
+            raise ValueError(f"monotone must map column names to -1, 0 or 1; got {self.monotone!r}")
 
     def fit(self, X: pd.DataFrame | ArrayLike, y: ArrayLike) -> WoeScorecard:
         self._check_params()
@@ -179,6 +235,7 @@ class WoeScorecard(TransformerMixin, BaseEstimator):
             raise InvalidInputError(f"{len(frame)} rows but {len(target)} outcomes")
         if not np.isin(target, (0.0, 1.0)).all() or target.min() == target.max():
             raise InvalidInputError("the scorecard needs outcomes of 0 and 1, both present")
+        directions = dict(self.monotone or {})
         bins = {
             str(name): _bins_for(
                 str(name),
@@ -187,19 +244,88 @@ class WoeScorecard(TransformerMixin, BaseEstimator):
                 not _text_like(frame[name]),
                 self.max_bins,
                 self.min_bin_share,
+                int(directions.get(str(name), 0)),
             )
             for name in frame.columns
         }
+        self.columns_ = list(bins)
         self.information_value_ = {n: b.information_value for n, b in bins.items()}
         selected = [n for n, b in bins.items() if b.information_value >= self.min_information_value]
         # With no column above the bar, keep them all rather than fit an intercept-only model.
         self.selected_ = selected or list(bins)
         self.bins_ = {n: bins[n] for n in self.selected_}
-        model = LogisticRegression(C=self.c, max_iter=1000)
-        model.fit(self.transform(frame), target)
-        self.coef_ = model.coef_.ravel().astype("float64")
+        while True:
+            model = LogisticRegression(C=self.c, max_iter=1000)
+            woe = self.transform(frame)
+            model.fit(woe, target)
+            coef = model.coef_.ravel().astype("float64")
+            if coef.min() >= 0 or len(self.selected_) == 1:
+                break
+            # A negative weight on a WOE reads the column backwards: drop the worst and refit.
+            self.selected_.pop(int(np.argmin(coef)))
+            self.bins_ = {n: bins[n] for n in self.selected_}
+        self.coef_ = np.maximum(coef, 0.0)
         self.intercept_ = float(model.intercept_[0])
+        self.woe_mean_ = woe.mean(axis=0).astype("float64")
         return self
+
+    def decision_function(self, frame: pd.DataFrame | ArrayLike) -> NDArray[np.float64]:
+        """Log-odds of default of each row (before any calibration)."""
+        check_is_fitted(self, "coef_")
+        woe = self.transform(frame)
+        # Column by column, as a sum of contributions is: one row scores exactly as in a batch.
+        z = np.full(len(woe), self.intercept_)
+        for j in range(woe.shape[1]):
+            z += woe[:, j] * self.coef_[j]
+        return z
+
+    def contributions(self, frame: pd.DataFrame | ArrayLike) -> NDArray[np.float64]:
+        """Per-row log-odds contribution of every fitted input column (in ``columns_`` order,
+        zero for columns left out) and, last, the base value: ``coefficient × (WOE − mean
+        training WOE)`` per column, ``intercept + Σ coefficient × mean WOE`` as the base. Each
+        row sums to :meth:`decision_function`, as LightGBM's ``pred_contrib`` does."""
+        check_is_fitted(self, "coef_")
+        woe = self.transform(frame)
+        out = np.zeros((len(woe), len(self.columns_) + 1), dtype="float64")
+        position = {n: i for i, n in enumerate(self.columns_)}
+        for j, name in enumerate(self.selected_):
+            out[:, position[name]] = self.coef_[j] * (woe[:, j] - self.woe_mean_[j])
+        out[:, -1] = self.intercept_ + float(self.coef_ @ self.woe_mean_)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted scorecard as plain JSON-ready data: parameters, bins, WOE, coefficients,
+        intercept and mean WOE (:meth:`from_dict` rebuilds it)."""
+        check_is_fitted(self, "coef_")
+        params = self.get_params()
+        params["monotone"] = None if self.monotone is None else dict(self.monotone)
+        return {
+            "format": SCORECARD_FORMAT,
+            "params": params,
+            "columns": list(self.columns_),
+            "selected": list(self.selected_),
+            "bins": [self.bins_[n].to_dict() for n in self.selected_],
+            "coefficients": [float(c) for c in self.coef_],
+            "intercept": self.intercept_,
+            "woe_mean": [float(w) for w in self.woe_mean_],
+            "information_value": dict(self.information_value_),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WoeScorecard:
+        """A fitted scorecard from :meth:`to_dict` output."""
+        if data.get("format") != SCORECARD_FORMAT:
+            raise InvalidInputError("not a saved arscore WOE scorecard")
+        card = cls(**data["params"])
+        card.columns_ = [str(n) for n in data["columns"]]
+        card.selected_ = [str(n) for n in data["selected"]]
+        card.bins_ = {b["name"]: ColumnBins.from_dict(b) for b in data["bins"]}
+        card.coef_ = np.asarray(data["coefficients"], dtype="float64")
+        card.intercept_ = float(data["intercept"])
+        card.woe_mean_ = np.asarray(data["woe_mean"], dtype="float64")
+        card.information_value_ = {str(k): float(v) for k, v in data["information_value"].items()}
+        card.n_features_in_ = len(card.columns_)
+        return card
 
     def transform(self, frame: pd.DataFrame | ArrayLike) -> NDArray[np.float64]:
         """WOE matrix of the selected columns."""
@@ -216,9 +342,7 @@ class WoeScorecard(TransformerMixin, BaseEstimator):
 
     def predict_pd(self, frame: pd.DataFrame | ArrayLike) -> NDArray[np.float64]:
         """Probability of default of each row."""
-        check_is_fitted(self, "coef_")
-        z = self.transform(frame) @ self.coef_ + self.intercept_
-        return 1.0 / (1.0 + np.exp(-z))
+        return 1.0 / (1.0 + np.exp(-self.decision_function(frame)))
 
     def predict_proba(self, frame: pd.DataFrame | ArrayLike) -> NDArray[np.float64]:
         """scikit-learn style: columns are P(no default), P(default)."""

@@ -1,5 +1,10 @@
-"""Fit one binary task from a feature table: LightGBM, its calibrator, the WOE-scorecard baseline
-and the test metrics of both.
+"""Fit one binary task from a feature table: LightGBM and the WOE scorecard, each calibrated,
+the one chosen on validation data for deployment, and the test metrics of both.
+
+Both models are fitted on the same rows and calibrated on the same validation rows, which
+neither has fitted; the one with the higher validation AUC is deployed
+(:mod:`training.selection`; on a small book the scorecard often is). The test window only
+reports both: it never chooses.
 
 The trainer is generic: the tabular onboarding model, and later the ledger-based default-PD and
 late-payment models, all come through :func:`fit_binary_task`. It sees only features, outcomes
@@ -12,7 +17,8 @@ calibrated only on customers it was never fitted on (``valid_holdout_share``), a
 customers it never saw. That evaluated model's test metrics are the task's metrics; the deployed
 model is then refitted on every row up to the data end with the evaluated number of trees
 (``refit_deployed``), so it knows the latest months, and calibrated on the evaluated booster's
-raw scores of the rows it never fitted (validation and test). Without dates,
+raw scores of the rows it never fitted (validation and test); a chosen scorecard is refitted
+and calibrated the same way. Without dates,
 stratified cross-validation gives out-of-fold test predictions (each fold early-stopped and
 calibrated on a hold-out inside its training part); the deployed model is then refitted on all
 rows with the folds' median number of trees, and its calibrator is fitted on the out-of-fold
@@ -24,14 +30,17 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from sklearn.metrics import roc_auc_score
 
-from models.bundle import ModelBundle
+from models.bundle import Estimator, EstimatorKind, ModelBundle, scorecard_frame
 from models.calibration import IsotonicCalibrator, PlattCalibrator, make_calibrator
+from models.errors import InvalidInputError
 from models.feature_schema import FeatureSchema
 from models.metrics import binary_metrics, calibration_table, grade_calibration
 from models.policy import MasterScalePolicy
@@ -47,6 +56,7 @@ from training.inputs import (
     training_info,
 )
 from training.policy import TrainingPolicy
+from training.selection import LABELS, ModelSelection, select_model
 from training.split import policy_time_split, stratified_folds
 
 Calibrator = PlattCalibrator | IsotonicCalibrator
@@ -58,10 +68,12 @@ class BinaryFit:
 
     ``bundle`` is the model to deploy; ``evaluated`` the model whose test metrics these are
     (the same object unless the deployed model was refitted on every row after an out-of-time
-    evaluation). ``metrics`` are the LightGBM model's (calibrated PD) on the out-of-time test
-    window or, for cross-validation, on the out-of-fold predictions (averaged over repeats);
-    ``baseline_metrics`` are the WOE scorecard's on the same rows. ``test_*`` hold the test
-    rows and predictions (first repeat) for plots and champion comparison.
+    evaluation). Both hold the kind of model ``selection`` chose on validation data: LightGBM
+    or the WOE scorecard. ``metrics`` are the chosen model's (calibrated PD) on the out-of-time
+    test window or, for cross-validation, on the out-of-fold predictions (averaged over
+    repeats); ``lightgbm_metrics`` and ``baseline_metrics`` are LightGBM's and the scorecard's
+    on the same rows, whichever was chosen. ``test_*`` hold the test rows and predictions
+    (first repeat) for plots and champion comparison.
     """
 
     bundle: ModelBundle
@@ -80,6 +92,9 @@ class BinaryFit:
     best_iterations: tuple[int, ...]
     fingerprint: str
     fit_seconds: float
+    selection: ModelSelection
+    lightgbm_metrics: dict[str, float]
+    test_lightgbm_pd: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -94,11 +109,17 @@ class _Problem:
     policy: TrainingPolicy
     scale: MasterScalePolicy
 
+    @cached_property
+    def card_frame(self) -> pd.DataFrame:
+        """The model matrix as the scorecard reads it (:func:`models.bundle.scorecard_frame`)."""
+        return scorecard_frame(self.schema, self.matrix)
+
     def calibrator(self) -> Calibrator:
         return make_calibrator(self.policy.calibration, self.policy.pd_floor)
 
     def scorecard(self) -> WoeScorecard:
         p, s = self.policy.scorecard, self.scale
+        directions = zip(self.schema.matrix_names, self.constraints, strict=True)
         return WoeScorecard(
             max_bins=p.max_bins,
             min_bin_share=p.min_bin_share,
@@ -107,7 +128,11 @@ class _Problem:
             base_points=s.base_points,
             base_odds=s.base_odds,
             points_to_double_odds=s.points_to_double_odds,
+            monotone={name: d for name, d in directions if d},
         )
+
+    def fit_scorecard(self, rows: NDArray[np.int64]) -> WoeScorecard:
+        return self.scorecard().fit(self.card_frame.iloc[rows], self.y[rows])
 
     def boost(
         self, fit: NDArray[np.int64], valid: NDArray[np.int64] | None, rounds: int | None = None
@@ -123,27 +148,58 @@ class _Problem:
             rounds,
         )
 
+    def raw(self, model: Estimator, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Log-odds of ``rows`` from either kind of model."""
+        if isinstance(model, WoeScorecard):
+            return model.decision_function(self.card_frame.iloc[rows])
+        return raw_score(model, self.matrix[rows])
+
+    def calibrate(
+        self, margin: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[Calibrator | None, str]:
+        """A calibrator of ``margin``, or None and why when higher scores do not mean more
+        events (the model cannot then be deployed)."""
+        try:
+            return self.calibrator().fit(margin, y), ""
+        except InvalidInputError as exc:
+            return None, str(exc)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One kind of model as tested: its model, calibrator (None: cannot be deployed, and
+    ``problem`` says why), validation AUC and test predictions and metrics."""
+
+    kind: EstimatorKind
+    model: Estimator
+    calibrator: Calibrator | None
+    problem: str
+    valid_auc: float | None
+    test_margin: NDArray[np.float64]
+    test_pd: NDArray[np.float64]
+    metrics: dict[str, float]
+
 
 @dataclass(frozen=True)
 class _Evaluation:
-    """What a way of testing produces: the deployable parts and the test evidence."""
+    """What a way of testing produces: both candidates, the choice and the test evidence."""
 
-    booster: lgb.Booster
+    lightgbm: _Candidate
+    scorecard: _Candidate
+    selection: ModelSelection
     best: int
-    calibrator: Calibrator
-    scorecard: WoeScorecard
-    metrics: dict[str, float]
-    baseline: dict[str, float]
     split: SplitSummary
     test_rows: NDArray[np.int64]
-    test_pd: NDArray[np.float64]
-    test_baseline_pd: NDArray[np.float64]
     fold_aucs: tuple[float, ...]
     best_iterations: tuple[int, ...]
-    # Rows the evaluated booster never fitted (validation and test): out of time, the refitted
-    # deployed model is calibrated on the evaluated booster's raw scores of these rows.
+    # Rows the evaluated model never fitted (validation and test): out of time, the refitted
+    # deployed model is calibrated on the evaluated model's raw scores of these rows.
     unseen_rows: NDArray[np.int64] | None = None
     last_date: pd.Timestamp | None = None
+
+    @property
+    def chosen(self) -> _Candidate:
+        return self.lightgbm if self.selection.chosen == "lightgbm" else self.scorecard
 
 
 def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -161,37 +217,64 @@ def _model_metrics(
     return metrics
 
 
+def _select(problem: _Problem, candidates: Sequence[_Candidate], rows_valid: int) -> ModelSelection:
+    """The choice between the candidates; neither deployable is the LightGBM error."""
+    lightgbm, scorecard = candidates
+    if lightgbm.calibrator is None and scorecard.calibrator is None:
+        raise InvalidInputError(lightgbm.problem)
+    return select_model(
+        lightgbm.valid_auc,
+        scorecard.valid_auc,
+        rows_valid,
+        problem.policy,
+        {c.kind: c.problem for c in candidates if c.problem},
+    )
+
+
+def _candidate(
+    problem: _Problem,
+    kind: EstimatorKind,
+    model: Estimator,
+    valid: NDArray[np.int64],
+    test: NDArray[np.int64],
+) -> _Candidate:
+    """``model`` calibrated and scored on the validation rows, then tested."""
+    y = problem.y
+    valid_margin = problem.raw(model, valid)
+    calibrator, why = problem.calibrate(valid_margin, y[valid])
+    margin = problem.raw(model, test)
+    # A model that cannot be calibrated is reported with its own uncalibrated PD.
+    test_pd = _sigmoid(margin) if calibrator is None else calibrator.predict(margin)
+    valid_auc = None if calibrator is None else float(roc_auc_score(y[valid], valid_margin))
+    metrics = _model_metrics(y[test], test_pd, margin)
+    return _Candidate(kind, model, calibrator, why, valid_auc, margin, test_pd, metrics)
+
+
 def _out_of_time(
     problem: _Problem, dates: pd.Series, groups: pd.Series | None = None
 ) -> _Evaluation:
-    y = problem.y
-    window, boosted = policy_time_split(dates, y, problem.policy, groups)
+    window, boosted = policy_time_split(dates, problem.y, problem.policy, groups)
     booster, best = problem.boost(boosted.train, boosted.valid)
-    calibrator = problem.calibrator().fit(
-        raw_score(booster, problem.matrix[boosted.valid]), y[boosted.valid]
-    )
-    margin = raw_score(booster, problem.matrix[window.test])
-    test_pd = calibrator.predict(margin)
-    # The scorecard needs no early stopping, so it learns from every row before the test window.
-    seen = np.concatenate([window.train, window.valid])
-    scorecard = problem.scorecard().fit(problem.frame.iloc[seen], y[seen])
-    baseline_pd = scorecard.predict_pd(problem.frame.iloc[window.test])
-    metrics = _model_metrics(y[window.test], test_pd, margin)
+    # The scorecard is fitted on the same rows as LightGBM, so both are chosen between on, and
+    # calibrated on, validation rows neither has seen.
+    scorecard = problem.fit_scorecard(boosted.train)
+    candidates = [
+        _candidate(problem, "lightgbm", booster, boosted.valid, window.test),
+        _candidate(problem, "woe_scorecard", scorecard, boosted.valid, window.test),
+    ]
+    selection = _select(problem, candidates, len(boosted.valid))
     split = SplitSummary(
         "out-of-time", boosted.describe(), len(boosted.train), len(boosted.valid), len(window.test)
     )
+    chosen = candidates[0] if selection.chosen == "lightgbm" else candidates[1]
     return _Evaluation(
-        booster,
+        candidates[0],
+        candidates[1],
+        selection,
         best,
-        calibrator,
-        scorecard,
-        metrics,
-        binary_metrics(y[window.test], baseline_pd),
         split,
         window.test,
-        test_pd,
-        baseline_pd,
-        (metrics["auc"],),
+        (chosen.metrics["auc"],),
         (best,),
         np.concatenate([boosted.valid, window.test]),
         window.last_date,
@@ -202,28 +285,53 @@ def _cross_validated(problem: _Problem) -> _Evaluation:
     p, y = problem.policy, problem.y
     folds = stratified_folds(y, p.cv_folds, p.cv_repeats, p.valid_share, p.seed)
     shape = (p.cv_repeats, len(y))
-    oof_pd, oof_margin, oof_base = np.empty(shape), np.empty(shape), np.empty(shape)
-    aucs: list[float] = []
+    kinds: tuple[EstimatorKind, EstimatorKind] = ("lightgbm", "woe_scorecard")
+    oof_pd = {k: np.empty(shape) for k in kinds}
+    oof_margin = {k: np.empty(shape) for k in kinds}
+    valid_aucs: dict[EstimatorKind, list[float]] = {k: [] for k in kinds}
+    test_aucs: dict[EstimatorKind, list[float]] = {k: [] for k in kinds}
+    problems: dict[EstimatorKind, str] = {}
     iterations: list[int] = []
     for fold in folds:
         booster, best = problem.boost(fold.fit, fold.valid)
-        calibrator = problem.calibrator().fit(
-            raw_score(booster, problem.matrix[fold.valid]), y[fold.valid]
-        )
-        margin = raw_score(booster, problem.matrix[fold.test])
-        oof_margin[fold.repeat, fold.test] = margin
-        oof_pd[fold.repeat, fold.test] = calibrator.predict(margin)
-        seen = np.concatenate([fold.fit, fold.valid])
-        scorecard = problem.scorecard().fit(problem.frame.iloc[seen], y[seen])
-        oof_base[fold.repeat, fold.test] = scorecard.predict_pd(problem.frame.iloc[fold.test])
-        aucs.append(binary_metrics(y[fold.test], oof_pd[fold.repeat, fold.test])["auc"])
         iterations.append(best)
+        models: dict[EstimatorKind, Estimator] = {
+            "lightgbm": booster,
+            "woe_scorecard": problem.fit_scorecard(fold.fit),
+        }
+        for kind, model in models.items():
+            tested = _candidate(problem, kind, model, fold.valid, fold.test)
+            oof_margin[kind][fold.repeat, fold.test] = tested.test_margin
+            oof_pd[kind][fold.repeat, fold.test] = tested.test_pd
+            test_aucs[kind].append(tested.metrics["auc"])
+            if tested.valid_auc is None:
+                problems.setdefault(kind, tested.problem)
+            else:
+                valid_aucs[kind].append(tested.valid_auc)
     repeats = range(p.cv_repeats)
-    metrics = mean_metrics([_model_metrics(y, oof_pd[r], oof_margin[r]) for r in repeats])
-    baseline = mean_metrics([binary_metrics(y, oof_base[r]) for r in repeats])
     everyone = np.arange(len(y))
-    booster, best = problem.boost(everyone, None, rounds=max(1, int(np.median(iterations))))
-    calibrator = problem.calibrator().fit(oof_margin.ravel(), np.tile(y, p.cv_repeats))
+    metrics = {
+        k: mean_metrics([_model_metrics(y, oof_pd[k][r], oof_margin[k][r]) for r in repeats])
+        for k in kinds
+    }
+    mean_valid = {k: None if k in problems else float(np.mean(valid_aucs[k])) for k in kinds}
+    if all(k in problems for k in kinds):
+        raise InvalidInputError(problems["lightgbm"])
+    rows_valid = sum(len(f.valid) for f in folds)
+    selection = select_model(
+        mean_valid["lightgbm"], mean_valid["woe_scorecard"], rows_valid, p, problems
+    )
+    # The deployed model: the chosen kind refitted on every row (LightGBM with the folds'
+    # median number of trees), calibrated on its out-of-fold raw scores.
+    best = max(1, int(np.median(iterations)))
+    chosen = selection.chosen
+    deployed: Estimator = (
+        problem.boost(everyone, None, rounds=best)[0]
+        if chosen == "lightgbm"
+        else problem.fit_scorecard(everyone)
+    )
+    calibrator = problem.calibrator().fit(oof_margin[chosen].ravel(), np.tile(y, p.cv_repeats))
+    card = deployed if isinstance(deployed, WoeScorecard) else problem.fit_scorecard(everyone)
     description = (
         f"stratified {p.cv_folds}-fold cross-validation"
         + (f", repeated {p.cv_repeats} times" if p.cv_repeats > 1 else "")
@@ -238,18 +346,27 @@ def _cross_validated(problem: _Problem) -> _Evaluation:
         p.cv_folds,
         p.cv_repeats,
     )
+
+    def candidate(kind: EstimatorKind, model: Estimator) -> _Candidate:
+        return _Candidate(
+            kind,
+            model,
+            calibrator if kind == chosen else None,
+            problems.get(kind, ""),
+            mean_valid[kind],
+            oof_margin[kind][0],
+            oof_pd[kind][0],
+            metrics[kind],
+        )
+
     return _Evaluation(
-        booster,
+        candidate("lightgbm", deployed if chosen == "lightgbm" else booster),
+        candidate("woe_scorecard", card),
+        selection,
         best,
-        calibrator,
-        problem.scorecard().fit(problem.frame, y),
-        metrics,
-        baseline,
         split,
         everyone,
-        oof_pd[0],
-        oof_base[0],
-        tuple(aucs),
+        tuple(test_aucs[chosen]),
         tuple(iterations),
     )
 
@@ -264,23 +381,29 @@ def _refit_deployed(
 ) -> ModelBundle:
     """The deployed model: the evaluated recipe refitted on every row, latest months included.
 
-    Same parameters and the evaluated number of trees; the calibrator is fitted on the evaluated
-    booster's raw scores of the rows it never fitted (scikit-learn's
-    ``CalibratedClassifierCV(ensemble=False)`` recipe), because the refit leaves no row unseen.
+    LightGBM keeps its parameters and the evaluated number of trees; a scorecard is refitted
+    with its settings. The calibrator is fitted on the evaluated model's raw scores of the rows
+    it never fitted (scikit-learn's ``CalibratedClassifierCV(ensemble=False)`` recipe), because
+    the refit leaves no row unseen.
     """
     everyone = np.arange(len(problem.y))
-    booster, trees = problem.boost(everyone, None, rounds=result.best)
-    calibrator = problem.calibrator().fit(
-        raw_score(result.booster, problem.matrix[unseen]), problem.y[unseen]
-    )
+    chosen = result.chosen
+    calibrator = problem.calibrator().fit(problem.raw(chosen.model, unseen), problem.y[unseen])
+    model: Estimator
+    if chosen.kind == "lightgbm":
+        model, trees = problem.boost(everyone, None, rounds=result.best)
+        recipe = f"with the evaluated {trees} trees"
+    else:
+        model = problem.fit_scorecard(everyone)
+        recipe = f"({len(model.selected_)} scorecard columns)"
     deployed = (
-        f"refitted on all {len(everyone):,} rows up to {last_date.date()} with the "
-        f"evaluated {trees} trees; calibrated on the evaluated model's {len(unseen):,} rows "
-        "never fitted on; metrics are the evaluated model's"
+        f"{LABELS[chosen.kind]} refitted on all {len(everyone):,} rows up to {last_date.date()} "
+        f"{recipe}; calibrated on the evaluated model's {len(unseen):,} rows never fitted on; "
+        "metrics are the evaluated model's"
     )
     return replace(
         evaluated,
-        booster=booster,
+        booster=model,
         calibrator=calibrator,
         info={**info, "role": "deployed", "deployed": deployed, "rows_deployed": len(everyone)},
     )
@@ -299,7 +422,8 @@ def fit_binary_task(
     policy: TrainingPolicy | None = None,
     scale: MasterScalePolicy | None = None,
 ) -> BinaryFit:
-    """Fit LightGBM (+ calibration) and the WOE scorecard for one binary task and test both.
+    """Fit LightGBM and the WOE scorecard (each calibrated) for one binary task, deploy the one
+    with the better validation AUC (:mod:`training.selection`) and test both.
 
     ``groups`` (customer ids, with dates) lets the out-of-time test hold whole customers out of
     fitting (``policy.holdout_share``). ``monotone`` maps feature names to +1 (a higher value
@@ -330,6 +454,8 @@ def fit_binary_task(
     dates = None if times is None else pd.Series(times).reset_index(drop=True)
     fingerprint = data_fingerprint(frame, y, dates)
     result = _cross_validated(problem) if dates is None else _out_of_time(problem, dates, groups)
+    chosen, card, booster = result.chosen, result.scorecard, result.lightgbm
+    assert chosen.calibrator is not None  # the selection only picks a calibrated model
     test_y = y[result.test_rows]
     info = training_info(
         result.split,
@@ -337,17 +463,23 @@ def fit_binary_task(
         fingerprint,
         policy,
         result.best,
-        {"positives": int(y.sum()), "fold_aucs": list(result.fold_aucs)},
+        {
+            "positives": int(y.sum()),
+            "fold_aucs": list(result.fold_aucs),
+            "estimator": result.selection.chosen,
+            "model_selection": result.selection.as_record(),
+            "lightgbm_metrics": booster.metrics,
+        },
     )
     evaluated = ModelBundle(
         task=task,
         kind="binary",
-        booster=result.booster,
+        booster=chosen.model,
         schema=schema,
-        calibrator=result.calibrator,
+        calibrator=chosen.calibrator,
         monotone={k: int(v) for k, v in (monotone or {}).items()},
-        metrics=result.metrics,
-        baseline_metrics=result.baseline,
+        metrics=chosen.metrics,
+        baseline_metrics=card.metrics,
         master_scale=scale,
         info={**info, "role": "evaluated"},
     )
@@ -355,21 +487,26 @@ def fit_binary_task(
     unseen, last_date = result.unseen_rows, result.last_date
     if unseen is not None and last_date is not None and policy.refit_deployed:
         bundle = _refit_deployed(problem, result, evaluated, info, unseen, last_date)
+    scorecard = card.model
+    assert isinstance(scorecard, WoeScorecard)
     return BinaryFit(
         bundle=bundle,
         evaluated=evaluated,
-        scorecard=result.scorecard,
-        metrics=result.metrics,
-        baseline_metrics=result.baseline,
-        calibration=calibration_table(test_y, result.test_pd),
-        grades=grade_calibration(test_y, result.test_pd, scale),
+        scorecard=scorecard,
+        metrics=chosen.metrics,
+        baseline_metrics=card.metrics,
+        calibration=calibration_table(test_y, chosen.test_pd),
+        grades=grade_calibration(test_y, chosen.test_pd, scale),
         split=result.split,
         test_features=frame.iloc[result.test_rows].reset_index(drop=True),
         test_target=test_y,
-        test_pd=result.test_pd,
-        test_baseline_pd=result.test_baseline_pd,
+        test_pd=chosen.test_pd,
+        test_baseline_pd=card.test_pd,
         fold_aucs=result.fold_aucs,
         best_iterations=result.best_iterations,
         fingerprint=fingerprint,
         fit_seconds=time.perf_counter() - started,
+        selection=result.selection,
+        lightgbm_metrics=booster.metrics,
+        test_lightgbm_pd=booster.test_pd,
     )

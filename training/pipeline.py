@@ -34,7 +34,11 @@ class NothingTrainedError(RuntimeError):
 
 @dataclass(frozen=True)
 class TaskOutcome:
-    """What happened to one task: trained (with metrics and registry result) or skipped."""
+    """What happened to one task: trained (with metrics and registry result) or skipped.
+
+    ``metrics`` are LightGBM's and ``baseline_metrics`` the scorecard's test metrics; for a
+    binary task ``selection`` says which of the two is deployed and why (``fit.metrics`` are the
+    deployed kind's)."""
 
     task: str
     status: Literal["trained", "skipped"]
@@ -47,6 +51,8 @@ class TaskOutcome:
     version: int | None = None
     champion: bool = False
     decision: str = ""
+    # Binary tasks: which kind of model (LightGBM or WOE scorecard) is deployed, and why.
+    selection: str = ""
     seconds: float = 0.0
     fit: BinaryFit | RegressionFit | None = None
 
@@ -149,6 +155,9 @@ def train_ledger_models(
             outcomes.append(TaskOutcome(task, "skipped", sample.describe(), reason=str(exc)))
             say(f"skipped {task}: {exc}")
             continue
+        selection = fitted.selection.reason if isinstance(fitted, BinaryFit) else ""
+        if selection:
+            say(f"{task} deploys {selection}")
         registered = None
         name = REGISTERED_MODELS.get(task)
         if tracking_uri is not None and name is not None:
@@ -166,12 +175,16 @@ def train_ledger_models(
                 status="trained",
                 sample=sample.describe(),
                 split=fitted.split.description,
-                metrics=dict(fitted.metrics),
+                # LightGBM's beside the scorecard's, whichever is deployed (``selection``).
+                metrics=dict(
+                    fitted.lightgbm_metrics if isinstance(fitted, BinaryFit) else fitted.metrics
+                ),
                 baseline_metrics=dict(fitted.baseline_metrics),
                 registered_name=name,
                 version=None if registered is None else registered.version,
                 champion=False if registered is None else registered.decision.promoted,
                 decision="" if registered is None else registered.decision.reason,
+                selection=selection,
                 seconds=time.perf_counter() - started,
                 fit=fitted,
             )

@@ -18,7 +18,7 @@ _MAX_POINTS = 2000  # rows drawn in the SHAP summary: enough to show the shape, 
 def roc_figure(
     y: NDArray[np.float64], model_pd: NDArray[np.float64], baseline_pd: NDArray[np.float64]
 ) -> Figure:
-    """ROC curves of the model and the scorecard baseline on the test rows."""
+    """ROC curves of LightGBM (``model_pd``) and the WOE scorecard on the test rows."""
     fig = Figure(figsize=(5, 5))
     ax = fig.subplots()
     for label, scores in (("LightGBM", model_pd), ("WOE scorecard", baseline_pd)):

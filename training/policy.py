@@ -165,6 +165,18 @@ class TrainingPolicy(BaseModel):
         description="Without dates: share of each training fold held out for early stopping "
         "and calibration",
     )
+    model_selection: Literal["validation", "lightgbm", "woe_scorecard"] = Field(
+        "validation",
+        description="Which model a binary task deploys: the better of LightGBM and the WOE "
+        "scorecard on the validation rows (never the test window), or always one of them",
+    )
+    selection_margin: float = Field(
+        0.0,
+        ge=0,
+        le=0.2,
+        description="Validation AUC by which LightGBM must beat the scorecard to be deployed "
+        "(its validation rows also chose its number of trees); ties go to the scorecard",
+    )
     calibration: Literal["platt", "isotonic"] = Field(
         "platt", description="Platt keeps the ranking and suits small books; isotonic is freer"
     )

@@ -59,7 +59,7 @@ class TabularOutcome:
 
     def summary_lines(self) -> list[str]:
         """Plain-language lines for the command line."""
-        m, b = self.fit.metrics, self.fit.baseline_metrics
+        m, b = self.fit.lightgbm_metrics, self.fit.baseline_metrics
         lines = [
             f"rows: {len(self.table.target):,}, events: {int(self.table.target.sum()):,} "
             f"({self.table.target.mean():.1%})",
@@ -69,6 +69,7 @@ class TabularOutcome:
             f"Brier {m['brier']:.4f}",
             f"scorecard baseline: AUC {b['auc']:.3f}, Gini {b['gini']:.3f}, KS {b['ks']:.3f}, "
             f"Brier {b['brier']:.4f}",
+            f"deployed: {self.fit.selection.reason}",
         ]
         lines += [f"left out {name}: {why}" for name, why in self.table.dropped.items()]
         lines += list(self.table.notes)

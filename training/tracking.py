@@ -2,7 +2,10 @@
 metrics, report plots and tables, and the model bundle as a ``python_function`` model.
 
 When the deployed model was refitted on every row after an out-of-time evaluation, the run holds
-both: the metrics, plots and tables are the evaluated model's (``test_*``), logged beside it as
+both: the metrics, plots and tables are the evaluated model's (``test_*``; a binary task's
+registered kind of model, LightGBM or the WOE scorecard, chosen on validation data and tagged
+``arscore.model`` with the reason in ``arscore.selection``; ``lightgbm_*`` and ``baseline_*``
+are both kinds' test metrics), logged beside it as
 ``evaluated_model``; the deployed refit is ``model``, the one registered. The run's
 ``arscore.deployed_fit`` tag and ``deployed_fit`` parameter say which kind of fit was registered,
 and the registered version's ``arscore.evaluated_model`` tag points at the evaluated model so the
@@ -52,6 +55,9 @@ from training.registry import (
 )
 
 _SHAP_ROWS = 10_000
+# Which kind of model a run registered ("lightgbm" or "woe_scorecard") and why it was chosen.
+MODEL_TAG = "arscore.model"
+SELECTION_TAG = "arscore.selection"
 _REQUIREMENTS = ("mlflow", "lightgbm", "numpy", "pandas", "scikit-learn", "pydantic")
 
 
@@ -104,10 +110,32 @@ def _params(fit: BinaryFit | RegressionFit, extra: Mapping[str, object]) -> dict
         "data_fingerprint": fit.fingerprint,
         "deployed_fit": _deployed_fit(fit),
         "rows_deployed": info.get("rows_deployed", info.get("rows")),
+        **_selection_params(fit),
         **{f"lgbm_{k}": v for k, v in dict(lightgbm).items()},
         **extra,
     }
     return {k: str(v) for k, v in params.items()}
+
+
+def _selection_params(fit: BinaryFit | RegressionFit) -> dict[str, object]:
+    """Which kind of model is registered and why (binary tasks choose on validation data)."""
+    if not isinstance(fit, BinaryFit):
+        return {"model": "lightgbm"}
+    s = fit.selection
+    return {
+        "model": s.chosen,
+        "selection_reason": s.reason,
+        "selection_valid_auc_lightgbm": s.valid_auc_lightgbm,
+        "selection_valid_auc_scorecard": s.valid_auc_scorecard,
+        "selection_rows_valid": s.rows_valid,
+    }
+
+
+def _selection_tags(fit: BinaryFit | RegressionFit) -> dict[str, str]:
+    """The run's and version's ``arscore.model`` and ``arscore.selection`` tags."""
+    if not isinstance(fit, BinaryFit):
+        return {MODEL_TAG: "lightgbm"}
+    return {MODEL_TAG: fit.selection.chosen, SELECTION_TAG: fit.selection.reason}
 
 
 def _deployed_fit(fit: BinaryFit | RegressionFit) -> str:
@@ -131,6 +159,14 @@ def _metrics(fit: BinaryFit | RegressionFit) -> dict[str, float]:
     out = {f"test_{k}": float(v) for k, v in fit.metrics.items()}
     out |= {f"baseline_{k}": float(v) for k, v in fit.baseline_metrics.items()}
     if isinstance(fit, BinaryFit):
+        # test_* are the registered kind's; LightGBM's own beside them, chosen or not.
+        out |= {f"lightgbm_{k}": float(v) for k, v in fit.lightgbm_metrics.items()}
+        for name, value in (
+            ("valid_auc_lightgbm", fit.selection.valid_auc_lightgbm),
+            ("valid_auc_scorecard", fit.selection.valid_auc_scorecard),
+        ):
+            if value is not None:
+                out[name] = float(value)
         grades = fit.grades
         for grade, n, mean_pd, observed_rate in zip(
             grades["grade"], grades["n"], grades["mean_pd"], grades["observed_rate"], strict=True
@@ -169,7 +205,10 @@ def _write_report(fit: BinaryFit | RegressionFit, directory: Path) -> None:
         fit.calibration.to_csv(directory / "calibration_table.csv", index=False)
         fit.grades.to_csv(directory / "calibration_by_grade.csv", index=False)
         fit.scorecard.points_table().to_csv(directory / "baseline_scorecard.csv", index=False)
-        _save(roc_figure(fit.test_target, fit.test_pd, fit.test_baseline_pd), plots / "roc.png")
+        _save(
+            roc_figure(fit.test_target, fit.test_lightgbm_pd, fit.test_baseline_pd),
+            plots / "roc.png",
+        )
         _save(calibration_figure(fit.calibration), plots / "calibration.png")
         scale = fit.bundle.master_scale
         if scale is not None:
@@ -213,6 +252,7 @@ def log_and_register(
                     FINGERPRINT_TAG: fit.fingerprint,
                     SPLIT_TAG: fit.split.method,
                     DEPLOYED_FIT_TAG: _deployed_fit(fit),
+                    **_selection_tags(fit),
                 }
             )
             mlflow.log_metrics(_metrics(fit))
@@ -237,6 +277,7 @@ def log_and_register(
                 FINGERPRINT_TAG: fit.fingerprint,
                 DEPLOYED_FIT_TAG: _deployed_fit(fit),
                 EVALUATED_MODEL_TAG: evaluated_uri,
+                **_selection_tags(fit),
             },
         )
         version = int(registered.version)

@@ -104,10 +104,13 @@ def test_customer_rows_validate_the_booster_only_on_customers_it_never_fitted(
     assert "validated on" not in everyone.split.description
     assert unseen.split.n_valid < everyone.split.n_valid / 2
     assert unseen.split.n_fit < everyone.split.n_fit
-    # Same test rows, and the scorecard baseline still learns from every row before them.
+    # Same test rows; the scorecard is fitted on LightGBM's fit rows (it used to learn from
+    # every row before the test window) so that both are chosen between on unseen rows.
     assert unseen.split.n_test == everyone.split.n_test
     assert unseen.test_target.tolist() == everyone.test_target.tolist()
-    assert unseen.baseline_metrics == everyone.baseline_metrics
+    for fit in (unseen, everyone):
+        fitted_rows = {sum(b.counts) for b in fit.scorecard.bins_.values()}
+        assert fitted_rows == {fit.split.n_fit}
 
 
 def test_expected_days_late_validates_on_unseen_customers_too(make_sample: Callable) -> None:
@@ -136,8 +139,9 @@ def test_without_dates_the_metrics_are_out_of_fold(make_sample: Callable) -> Non
 
 def test_same_data_and_seed_give_the_same_model_and_metrics(make_sample: Callable) -> None:
     sample = make_sample(seed=4, n=1000)
+    boosted = FAST.model_copy(update={"model_selection": "lightgbm"})  # compares boosters
     runs = [
-        fit_binary_task("onboarding_pd", sample.features, sample.target, policy=FAST)
+        fit_binary_task("onboarding_pd", sample.features, sample.target, policy=boosted)
         for _ in range(2)
     ]
     assert runs[0].metrics == runs[1].metrics
@@ -148,7 +152,7 @@ def test_same_data_and_seed_give_the_same_model_and_metrics(make_sample: Callabl
         "onboarding_pd",
         sample.features,
         sample.target,
-        policy=FAST.model_copy(update={"seed": 7}),
+        policy=boosted.model_copy(update={"seed": 7}),
     )
     assert other_seed.bundle.booster.model_to_string() != runs[0].bundle.booster.model_to_string()
 
@@ -199,8 +203,9 @@ def test_deployed_model_is_refitted_on_every_row_with_the_evaluated_trees(
     make_sample: Callable,
 ) -> None:
     sample = make_sample(seed=2)
+    boosted = FAST.model_copy(update={"model_selection": "lightgbm"})  # counts trees
     fit = fit_binary_task(
-        "default_pd", sample.features, sample.target, times=sample.times, policy=FAST
+        "default_pd", sample.features, sample.target, times=sample.times, policy=boosted
     )
     assert fit.bundle is not fit.evaluated
     assert fit.evaluated.info["role"] == "evaluated"
@@ -214,7 +219,7 @@ def test_deployed_model_is_refitted_on_every_row_with_the_evaluated_trees(
     deployed = fit.bundle.predict_pd(fit.test_features)
     assert not np.allclose(deployed, fit.test_pd)
     again = fit_binary_task(
-        "default_pd", sample.features, sample.target, times=sample.times, policy=FAST
+        "default_pd", sample.features, sample.target, times=sample.times, policy=boosted
     )
     assert again.bundle.predict_pd(fit.test_features) == pytest.approx(deployed)
 

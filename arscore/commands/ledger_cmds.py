@@ -75,6 +75,14 @@ def ingest(
             help="Day the export was taken, YYYY-MM-DD (default: the latest date in the data)",
         ),
     ] = None,
+    update_limits: Annotated[
+        bool,
+        typer.Option(
+            "--update-limits",
+            help="Apply the customers file's credit_limit over approved limits (each change "
+            "is recorded); by default a file only sets limits customers do not have yet",
+        ),
+    ] = False,
 ) -> None:
     """Validate ledger files and load them into the database (all or nothing, idempotent).
 
@@ -112,6 +120,7 @@ def ingest(
                 currency=settings.currency,
                 max_issues=max_issues,
                 as_of=declared,
+                update_limits=update_limits,
             )
     except IngestError as exc:
         _print_issues(exc)

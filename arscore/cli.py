@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from arscore.commands import analysis, ledger_cmds, modelling, service
+from arscore.commands import analysis, info, ledger_cmds, modelling, service
 
 app = typer.Typer(
     name="arscore",
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (ledger_cmds, analysis, modelling, service):
+for module in (ledger_cmds, analysis, modelling, service, info):
     module.register(app)
 
 

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from arscore.runtime import console, fail, load_settings, open_database, parse_date
+from arscore.runtime import (
+    announce_database,
+    console,
+    fail,
+    load_settings,
+    open_database,
+    parse_date,
+    shown_url,
+)
 
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 
@@ -195,7 +203,7 @@ def db_upgrade() -> None:
 
     settings = load_settings()
     engine = open_database(settings)
-    console.print(f"Database at revision {current_revision(engine)}: {settings.database_url}")
+    console.print(f"Database at revision {current_revision(engine)}.")
 
 
 def demo(
@@ -210,6 +218,7 @@ def demo(
     from ledger.synth import SynthConfig, generate, write
 
     settings = load_settings()
+    announce_database(settings)
     home = settings.ensure_home()
     out = home / "demo-ledger"
     console.rule("1. Synthetic ledger")
@@ -224,14 +233,14 @@ def demo(
         f"{time.perf_counter() - started:.1f} s → {out}"
     )
     console.rule("2. Ingest")
-    engine = open_database(settings)
+    engine = open_database(settings, announce=False)
     with console.status("Validating and loading into the database…"):
         loaded = run_ingest(
             engine, IngestSources.from_dir(out), currency=settings.currency, as_of=result.as_of
         )
     console.print(
         f"Loaded {', '.join(f'{n:,} {k}' for k, n in loaded.rows.items())} into "
-        f"{settings.database_url} in {loaded.seconds:.1f} s."
+        f"{shown_url(settings.database_url)} in {loaded.seconds:.1f} s."
     )
     console.rule("3. Ledger summary")
     from ledger.storage import load_ledger

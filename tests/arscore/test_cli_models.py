@@ -54,6 +54,11 @@ def test_train_registers_lists_and_rolls_back(home: Path, tmp_path: Path) -> Non
     assert "version 1 is now champion" in rollback.output
     assert runner.invoke(app, ["promote", "arscore-late-payment", "2"]).exit_code == 0
     assert champion("arscore-late-payment", tracking).version == 2
+    info = runner.invoke(app, ["info"])
+    assert info.exit_code == 0, info.output
+    assert "Champion late_payment:" in info.output
+    assert "arscore-late-payment v2 (registered" in info.output
+    assert "Champion default_pd:        none" in info.output
     missing = runner.invoke(app, ["promote", "arscore-late-payment", "9"])
     assert missing.exit_code == 2
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,6 +135,7 @@ def ingest(
     max_issues: int = DEFAULT_MAX_ISSUES,
     as_of: dt.date | None = None,
     update_limits: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """Validate the files against each other and the database, then upsert them by id.
 
@@ -143,11 +145,19 @@ def ingest(
     date in the data (:mod:`ledger.as_of`). An ``as_of`` before that date, or in the future, is
     an error. A file's ``credit_limit`` sets only the limits customers do not have yet, unless
     ``update_limits``; every limit it sets or changes is recorded (:mod:`ledger.credit_limits`).
+    ``progress`` gets a line as each stage ends, with its counts and seconds.
     """
     started = time.perf_counter()
+    stage = _Stages(progress)
     raw, names, notes = read_sources(sources, max_issues)
+    given = sum(len(frame) for frame in raw.values())
+    stage.done(f"read {given:,} rows from {', '.join(names.values())}")
     with engine.begin() as connection:
         existing = load_ledger(connection, implied_payments=False)
+        stage.done(
+            f"read the stored ledger ({len(existing.customers):,} customers, "
+            f"{len(existing.invoices):,} invoices)"
+        )
         frames = validate_frames(
             raw,
             existing,
@@ -158,6 +168,7 @@ def ingest(
             file_names=names,
             notes=notes,
         )
+        stage.done(f"checked {given:,} rows against every rule")
         dates = _dates_after(connection, existing, frames, as_of)
         columns = provided_columns(raw, mapping)
         limits = None
@@ -172,6 +183,7 @@ def ingest(
             )
             record_limit_changes(connection, limits.changes, reason)
         record_ingest_run(connection, _describe(sources), written, notes, dates)
+    stage.done(f"wrote {sum(written.values()):,} rows in one transaction")
     return IngestResult(
         rows=written,
         notes=notes,
@@ -179,6 +191,20 @@ def ingest(
         data_as_of=dates.as_of,
         limit_changes=0 if limits is None else len(limits.changes),
     )
+
+
+class _Stages:
+    """Reports each stage's line with the seconds it took to ``progress`` (if any)."""
+
+    def __init__(self, progress: Callable[[str], None] | None) -> None:
+        self._progress = progress
+        self._since = time.perf_counter()
+
+    def done(self, what: str) -> None:
+        now = time.perf_counter()
+        if self._progress is not None:
+            self._progress(f"{what} in {now - self._since:.1f} s")
+        self._since = now
 
 
 def _limit_notes(limits: LimitPlan, file: str) -> list[str]:

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlparse
 
 import typer
 
+from arscore.logs import quiet_mlflow
 from arscore.policy import PolicyError, load_policy, policy_fingerprint
 from arscore.runtime import console, load_settings, shown_url
 from arscore.settings import Settings
@@ -93,6 +94,7 @@ def _champion(settings: Settings, name: str) -> str:
         return "none (no model store yet)"
     from training.registry import champion
 
+    quiet_mlflow()
     try:
         found = champion(name, settings.mlflow_tracking_uri)
     except Exception as exc:  # an unreachable or broken store: say so, show the rest

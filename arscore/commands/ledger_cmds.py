@@ -129,6 +129,7 @@ def ingest(
                 max_issues=max_issues,
                 as_of=declared,
                 update_limits=update_limits,
+                progress=_stage_line,
             )
     except IngestError as exc:
         _print_issues(exc)
@@ -139,6 +140,11 @@ def ingest(
     console.print(f"[green]Loaded[/] {written} in {result.seconds:.1f} s.")
     if result.data_as_of is not None:
         console.print(f"The ledger's data is as of {result.data_as_of}.")
+
+
+def _stage_line(line: str) -> None:
+    """One stage of a long job, as it ends: readable on a terminal and in a log alike."""
+    console.print(f"{line[0].upper()}{line[1:]}.", soft_wrap=True, highlight=False)
 
 
 def _print_issues(exc) -> None:
@@ -236,7 +242,11 @@ def demo(
     engine = open_database(settings, announce=False)
     with console.status("Validating and loading into the database…"):
         loaded = run_ingest(
-            engine, IngestSources.from_dir(out), currency=settings.currency, as_of=result.as_of
+            engine,
+            IngestSources.from_dir(out),
+            currency=settings.currency,
+            as_of=result.as_of,
+            progress=_stage_line,
         )
     console.print(
         f"Loaded {', '.join(f'{n:,} {k}' for k, n in loaded.rows.items())} into "

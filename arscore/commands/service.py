@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from arscore.logs import quiet_mlflow
 from arscore.policy import policy_fingerprint
 from arscore.runtime import (
     console,
@@ -94,6 +95,7 @@ def build_state(settings: Settings, announce: bool = True) -> ServiceState:
 
     engine = open_database(settings, announce=announce)
     policy = load_policy_or_fail(settings)
+    quiet_mlflow()
     config = settings.serving
     return ServiceState(
         engine=engine,

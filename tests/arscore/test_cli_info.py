@@ -5,6 +5,7 @@ champions without creating anything."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,35 @@ def test_commands_that_read_the_database_name_it_first(
     assert result.output.splitlines()[0] == result.stderr.splitlines()[0]
     if "json" in command:
         json.loads(result.stdout)  # the line goes to stderr: the JSON stays clean
+
+
+def test_migration_info_lines_and_their_sources_only_show_with_verbose(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quiet = runner.invoke(app, ["db", "upgrade"])
+    monkeypatch.setenv("ARSCORE_HOME", str(tmp_path / "another"))  # a new database again
+    verbose = runner.invoke(app, ["--verbose", "db", "upgrade"])
+
+    assert quiet.exit_code == 0, quiet.output
+    assert verbose.exit_code == 0, verbose.output
+    assert "Running upgrade" not in quiet.output
+    assert "INFO" not in quiet.output
+    assert "Running upgrade  -> 0001" in verbose.output
+    assert re.search(r"\w+\.py:\d+", verbose.output)  # where each log line comes from
+    assert not re.search(r"\w+\.py:\d+", quiet.output)
+
+
+@pytest.mark.slow  # creates two MLflow stores (their migrations take ~10 s each)
+def test_mlflow_info_lines_only_show_with_verbose(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new MLflow store logs its set-up at INFO ("Creating initial MLflow database tables").
+    quiet = runner.invoke(app, ["models"])
+    monkeypatch.setenv("ARSCORE_HOME", str(tmp_path / "another"))  # a new store again
+    verbose = runner.invoke(app, ["-v", "models"])
+
+    assert quiet.exit_code == 0, quiet.output
+    assert verbose.exit_code == 0, verbose.output
+    assert "MLflow database tables" not in quiet.output
+    assert "INFO" not in quiet.output
+    assert "MLflow database tables" in verbose.output

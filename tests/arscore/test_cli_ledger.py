@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,14 @@ def test_synth_then_ingest_then_summary(home: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["ingest", str(out)])
     assert result.exit_code == 0, result.output
     assert "Loaded" in result.output
+    # A line per stage with its counts and seconds, as readable in a log as on a terminal.
+    assert re.search(
+        r"^Read [\d,]+ rows from customers\.csv, .* in \d+\.\d s\.$", result.stdout, re.M
+    )
+    assert re.search(
+        r"^Checked [\d,]+ rows against every rule in \d+\.\d s\.$", result.stdout, re.M
+    )
+    assert re.search(r"^Wrote [\d,]+ rows in one transaction in \d+\.\d s\.$", result.stdout, re.M)
     loaded = counts(home)
     assert loaded["customers"] == 150
     assert loaded["invoices"] > 1000

@@ -42,26 +42,30 @@ def configure_logging(verbose: bool) -> None:
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(level))
     if not verbose:
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    for name in ("alembic", "mlflow"):
-        logging.getLogger(name).setLevel(level)
-    if "mlflow" in sys.modules:  # already imported (and configured) in this process
-        if verbose:
-            from mlflow.utils import logging_utils
+    _route_to_root(level)
+    if "mlflow" in sys.modules:  # imported (and so configured) already in this process
+        quiet_mlflow()
 
-            logging_utils.enable_logging()
-        else:
-            quiet_mlflow()
+
+def _route_to_root(level: int) -> None:
+    # MLflow gives these loggers handlers of its own when it is imported (its format, its
+    # stream); sent through the root handler instead, every line looks and filters the same.
+    for name in ("alembic", "mlflow"):
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True
+        logger.setLevel(level)
 
 
 def quiet_mlflow() -> None:
-    """Before a command uses MLflow: unless verbose, its notices ("Successfully registered
-    model …", printed past the logging levels) are dropped and its warnings go through the
-    CLI's handler. Imports MLflow, so call it only where MLflow is about to be used."""
-    if _state["verbose"]:
-        return
+    """Before a command uses MLflow (it imports MLflow, so only then): its loggers go through
+    the CLI's handler at the run's level, and unless verbose its notices ("Successfully
+    registered model …", printed past the logging levels) are dropped."""
     from mlflow.utils import logging_utils
 
-    mlflow_logger = logging.getLogger("mlflow")
-    mlflow_logger.handlers = logging.getLogger().handlers[:]
-    mlflow_logger.setLevel(max(mlflow_logger.level, logging.WARNING))
-    logging_utils.disable_logging()  # the stream MLflow's notices are printed to
+    verbose = _state["verbose"]
+    _route_to_root(logging.INFO if verbose else logging.WARNING)
+    if verbose:
+        logging_utils.enable_logging()
+    else:
+        logging_utils.disable_logging()  # the stream MLflow prints its notices to

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from arscore.commands import analysis, ledger_cmds, modelling, service
+from arscore.commands import analysis, info, ledger_cmds, modelling, service
+from arscore.logs import configure_logging
 
 app = typer.Typer(
     name="arscore",
@@ -14,7 +17,23 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (ledger_cmds, analysis, modelling, service):
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Also show the libraries' log messages (MLflow, Alembic …), with time and source",
+        ),
+    ] = False,
+) -> None:
+    """Credit risk scoring for B2B accounts receivable."""
+    configure_logging(verbose)
+
+
+for module in (ledger_cmds, analysis, modelling, service, info):
     module.register(app)
 
 

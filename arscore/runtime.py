@@ -9,7 +9,9 @@ from typing import overload
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from arscore.policy import Policy, PolicyError, load_policy
 from arscore.settings import Settings
@@ -47,8 +49,29 @@ def load_policy_or_fail(settings: Settings) -> Policy:
         raise fail(str(exc), code=2) from exc
 
 
-def open_database(settings: Settings) -> Engine:
-    """The ledger database, migrated to the current schema."""
+def shown_url(url: str) -> str:
+    """A database or tracking URL as safe to print: any password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a SQLAlchemy URL (an MLflow http:// or file: store): no password
+        return url
+
+
+def announce_database(settings: Settings) -> None:
+    """The one dim line that tells which database a command reads (on stderr, so the output of
+    ``--format json`` and the like stays clean)."""
+    err_console.print(
+        f"[dim]Database: {escape(shown_url(settings.database_url))}[/]",
+        soft_wrap=True,
+        highlight=False,
+    )
+
+
+def open_database(settings: Settings, announce: bool = True) -> Engine:
+    """The ledger database, migrated to the current schema; with ``announce`` its URL is
+    printed first, so where the data lives is never a surprise."""
+    if announce:
+        announce_database(settings)
     settings.ensure_home()
     try:
         engine = make_engine(settings.database_url)
@@ -57,7 +80,8 @@ def open_database(settings: Settings) -> Engine:
         raise fail(str(exc), code=2) from exc
     except Exception as exc:  # connection refused, bad credentials…: say where and why
         raise fail(
-            f"cannot open the database {settings.database_url!r}: {type(exc).__name__}: {exc}",
+            f"cannot open the database {shown_url(settings.database_url)!r}: "
+            f"{type(exc).__name__}: {exc}",
             code=2,
         ) from exc
     return engine

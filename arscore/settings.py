@@ -6,17 +6,27 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from serving.config import ServingConfig
 
 
+def default_home() -> Path:
+    """The platform's folder for arscore's data: ``~/.local/share/arscore`` on Linux (or under
+    ``$XDG_DATA_HOME``), ``~/Library/Application Support/arscore`` on macOS,
+    ``%LOCALAPPDATA%\\arscore`` on Windows."""
+    return Path(user_data_dir("arscore", appauthor=False))
+
+
 class Settings(BaseSettings):
     """arscore's runtime configuration.
 
     ``database_url`` and ``mlflow_tracking_uri`` default to SQLite files under ``home``, so a
-    fresh clone needs no configuration at all. The defaults are computed while validating, so
+    fresh clone needs no configuration at all. ``home`` defaults to the platform's folder for
+    application data (:func:`default_home`), never the working directory: every command finds
+    the same ledger wherever it is run from. The defaults are computed while validating, so
     both are always plain strings afterwards: callers never check them for ``None``.
     """
 
@@ -28,7 +38,10 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    home: Path = Field(Path(".arscore"), description="Working directory for local state")
+    home: Path = Field(
+        default_factory=default_home,
+        description="Folder for local state: the default SQLite databases, the demo ledger",
+    )
     # Declared after ``home``: their default factories read the validated home.
     database_url: str = Field(
         default_factory=lambda data: _sqlite_under(data["home"], "arscore.db"),
@@ -55,6 +68,12 @@ class Settings(BaseSettings):
                 f"currency must be a 3-letter ISO 4217 code such as EUR; got {value!r}"
             )
         return value
+
+    @field_validator("home")
+    @classmethod
+    def _home_is_absolute(cls, value: Path) -> Path:
+        # Shown in full by every command, and the same wherever a command is run from.
+        return value.expanduser().absolute()
 
     @field_validator("policy_file")
     @classmethod

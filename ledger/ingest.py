@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ledger.as_of import (
     read_ledger_dates,
     spanning,
 )
+from ledger.credit_limits import LimitPlan, plan_limits, record_limit_changes
 from ledger.frames import Ledger
 from ledger.readers import MappingError, find_entity_file, read_mapping, read_table
 from ledger.storage import load_ledger, record_ingest_run, upsert_frames
@@ -97,6 +99,7 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     data_as_of: dt.date | None = None
+    limit_changes: int = 0  # approved credit limits set or changed (credit_limit_changes rows)
 
 
 def read_sources(
@@ -131,6 +134,8 @@ def ingest(
     currency: str = "EUR",
     max_issues: int = DEFAULT_MAX_ISSUES,
     as_of: dt.date | None = None,
+    update_limits: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """Validate the files against each other and the database, then upsert them by id.
 
@@ -138,12 +143,21 @@ def ingest(
     read inside the writing transaction, so validation sees exactly what the rows land on.
     ``as_of`` is the day the export was taken; without it the ledger's as-of date is the latest
     date in the data (:mod:`ledger.as_of`). An ``as_of`` before that date, or in the future, is
-    an error.
+    an error. A file's ``credit_limit`` sets only the limits customers do not have yet, unless
+    ``update_limits``; every limit it sets or changes is recorded (:mod:`ledger.credit_limits`).
+    ``progress`` gets a line as each stage ends, with its counts and seconds.
     """
     started = time.perf_counter()
+    stage = _Stages(progress)
     raw, names, notes = read_sources(sources, max_issues)
+    given = sum(len(frame) for frame in raw.values())
+    stage.done(f"read {given:,} rows from {', '.join(names.values())}")
     with engine.begin() as connection:
         existing = load_ledger(connection, implied_payments=False)
+        stage.done(
+            f"read the stored ledger ({len(existing.customers):,} customers, "
+            f"{len(existing.invoices):,} invoices)"
+        )
         frames = validate_frames(
             raw,
             existing,
@@ -154,15 +168,64 @@ def ingest(
             file_names=names,
             notes=notes,
         )
+        stage.done(f"checked {given:,} rows against every rule")
         dates = _dates_after(connection, existing, frames, as_of)
-        written = upsert_frames(connection, frames, provided_columns(raw, mapping))
+        columns = provided_columns(raw, mapping)
+        limits = None
+        if "credit_limit" in columns.get("customers", ()):
+            limits = plan_limits(frames["customers"], existing.customers, update_limits)
+            frames = {**frames, "customers": limits.customers}
+            notes.extend(_limit_notes(limits, names["customers"]))
+        written = upsert_frames(connection, frames, columns)
+        if limits is not None:
+            reason = f"credit_limit in the customers file {names['customers']}" + (
+                " (ingest --update-limits)" if update_limits else ""
+            )
+            record_limit_changes(connection, limits.changes, reason)
         record_ingest_run(connection, _describe(sources), written, notes, dates)
+    stage.done(f"wrote {sum(written.values()):,} rows in one transaction")
     return IngestResult(
         rows=written,
         notes=notes,
         seconds=time.perf_counter() - started,
         data_as_of=dates.as_of,
+        limit_changes=0 if limits is None else len(limits.changes),
     )
+
+
+class _Stages:
+    """Reports each stage's line with the seconds it took to ``progress`` (if any)."""
+
+    def __init__(self, progress: Callable[[str], None] | None) -> None:
+        self._progress = progress
+        self._since = time.perf_counter()
+
+    def done(self, what: str) -> None:
+        now = time.perf_counter()
+        if self._progress is not None:
+            self._progress(f"{what} in {now - self._since:.1f} s")
+        self._since = now
+
+
+def _limit_notes(limits: LimitPlan, file: str) -> list[str]:
+    def customers(n: int) -> str:
+        return f"{n:,} customer" + ("" if n == 1 else "s")
+
+    notes = []
+    if limits.changes:
+        notes.append(
+            f"{file}: credit limit set or changed for {customers(len(limits.changes))} "
+            "(each recorded as a limit change)"
+        )
+    if limits.kept:
+        n = len(limits.kept)
+        shown = ", ".join(limits.kept[:5]) + (" …" if n > 5 else "")
+        notes.append(
+            f"{file}: {customers(n)} ({shown}) {'has' if n == 1 else 'have'} an approved limit "
+            "that differs from the file's; the approved limits were kept "
+            "(`arscore ingest --update-limits` applies the file's and records each change)"
+        )
+    return notes
 
 
 def _dates_after(

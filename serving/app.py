@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from serving.docs import install_docs
 from serving.errors import error_body, install_error_handlers
 from serving.heap import freeze_long_lived
 from serving.metrics import install_metrics
@@ -129,11 +130,14 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
         version="1",
         description="Credit-risk scores, limits and aging for B2B receivables.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by install_docs, not from a CDN
+        redoc_url=None,
     )
     app.state.arscore = state
     app.state.score_limiter = anyio.CapacityLimiter(1)
     install_error_handlers(app)
     install_metrics(app)
+    install_docs(app)
     for router in (
         health.router,
         scores.router,

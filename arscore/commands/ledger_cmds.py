@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from arscore.runtime import console, fail, load_settings, open_database, parse_date
+from arscore.runtime import (
+    announce_database,
+    console,
+    fail,
+    load_settings,
+    open_database,
+    parse_date,
+    shown_url,
+)
 
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 
@@ -75,6 +83,14 @@ def ingest(
             help="Day the export was taken, YYYY-MM-DD (default: the latest date in the data)",
         ),
     ] = None,
+    update_limits: Annotated[
+        bool,
+        typer.Option(
+            "--update-limits",
+            help="Apply the customers file's credit_limit over approved limits (each change "
+            "is recorded); by default a file only sets limits customers do not have yet",
+        ),
+    ] = False,
 ) -> None:
     """Validate ledger files and load them into the database (all or nothing, idempotent).
 
@@ -112,6 +128,8 @@ def ingest(
                 currency=settings.currency,
                 max_issues=max_issues,
                 as_of=declared,
+                update_limits=update_limits,
+                progress=_stage_line,
             )
     except IngestError as exc:
         _print_issues(exc)
@@ -122,6 +140,11 @@ def ingest(
     console.print(f"[green]Loaded[/] {written} in {result.seconds:.1f} s.")
     if result.data_as_of is not None:
         console.print(f"The ledger's data is as of {result.data_as_of}.")
+
+
+def _stage_line(line: str) -> None:
+    """One stage of a long job, as it ends: readable on a terminal and in a log alike."""
+    console.print(f"{line[0].upper()}{line[1:]}.", soft_wrap=True, highlight=False)
 
 
 def _print_issues(exc) -> None:
@@ -186,7 +209,7 @@ def db_upgrade() -> None:
 
     settings = load_settings()
     engine = open_database(settings)
-    console.print(f"Database at revision {current_revision(engine)}: {settings.database_url}")
+    console.print(f"Database at revision {current_revision(engine)}.")
 
 
 def demo(
@@ -201,6 +224,7 @@ def demo(
     from ledger.synth import SynthConfig, generate, write
 
     settings = load_settings()
+    announce_database(settings)
     home = settings.ensure_home()
     out = home / "demo-ledger"
     console.rule("1. Synthetic ledger")
@@ -215,14 +239,18 @@ def demo(
         f"{time.perf_counter() - started:.1f} s → {out}"
     )
     console.rule("2. Ingest")
-    engine = open_database(settings)
+    engine = open_database(settings, announce=False)
     with console.status("Validating and loading into the database…"):
         loaded = run_ingest(
-            engine, IngestSources.from_dir(out), currency=settings.currency, as_of=result.as_of
+            engine,
+            IngestSources.from_dir(out),
+            currency=settings.currency,
+            as_of=result.as_of,
+            progress=_stage_line,
         )
     console.print(
         f"Loaded {', '.join(f'{n:,} {k}' for k, n in loaded.rows.items())} into "
-        f"{settings.database_url} in {loaded.seconds:.1f} s."
+        f"{shown_url(settings.database_url)} in {loaded.seconds:.1f} s."
     )
     console.rule("3. Ledger summary")
     from ledger.storage import load_ledger

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from arscore.logs import quiet_mlflow
 from arscore.runtime import console, fail, load_policy_or_fail, load_settings, open_database
 from arscore.settings import Settings
 from models.tasks import REGISTERED_MODELS, Task
@@ -24,7 +25,9 @@ train_app = typer.Typer(
 
 
 def _tracking(settings: Settings) -> str:
+    """The MLflow store, with its home created and MLflow's chatter quietened."""
     settings.ensure_home()
+    quiet_mlflow()
     return settings.mlflow_tracking_uri
 
 
@@ -57,6 +60,11 @@ def train(
     started = time.perf_counter()
     with console.status("Reading the ledger…"):
         ledger = load_ledger(engine)
+    console.print(
+        f"Read the ledger: {len(ledger.customers):,} customers, {len(ledger.invoices):,} "
+        f"invoices in {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
     outcomes = run_training(settings, ledger, late_after_days, promote, tasks)
     print_outcomes(outcomes)
     console.print(f"Done in {time.perf_counter() - started:.0f} s. MLflow: {_tracking(settings)}")
@@ -76,11 +84,15 @@ def run_training(
     policy = load_policy_or_fail(settings)
     if ledger.invoices.empty:
         raise fail("the ledger database has no invoices: run `arscore ingest` first")
+    started = time.perf_counter()
     with console.status("Training…") as status:
 
         def progress(message: str) -> None:
+            # A line per stage, readable in a log: seconds since training started, the stage
+            # and its counts (rows, event rate) as the pipeline words them.
             status.update(message[0].upper() + message[1:] + "…")
-            console.log(message)
+            elapsed = time.perf_counter() - started
+            console.print(f"{elapsed:6.1f} s  {message}", soft_wrap=True, highlight=False)
 
         try:
             return train_ledger_models(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from arscore.logs import quiet_mlflow
 from arscore.policy import policy_fingerprint
 from arscore.runtime import (
     console,
@@ -85,14 +86,16 @@ def token_list() -> None:
     console.print(table)
 
 
-def build_state(settings: Settings) -> ServiceState:
-    """The service state from the settings: the composition root's one job for serving."""
+def build_state(settings: Settings, announce: bool = True) -> ServiceState:
+    """The service state from the settings: the composition root's one job for serving
+    (``announce``: print which database it serves, once, not in every worker)."""
     from models.scoring.common import ScoringPolicy
     from serving.model_store import ModelStore
     from serving.state import ServiceState
 
-    engine = open_database(settings)
+    engine = open_database(settings, announce=announce)
     policy = load_policy_or_fail(settings)
+    quiet_mlflow()
     config = settings.serving
     return ServiceState(
         engine=engine,
@@ -110,7 +113,7 @@ def app_factory() -> FastAPI:
     """What each uvicorn worker calls (``arscore.commands.service:app_factory``)."""
     from serving.app import create_app
 
-    return create_app(build_state(load_settings()))
+    return create_app(build_state(load_settings(), announce=False))
 
 
 def serve(

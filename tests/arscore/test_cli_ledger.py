@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,14 @@ def test_synth_then_ingest_then_summary(home: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["ingest", str(out)])
     assert result.exit_code == 0, result.output
     assert "Loaded" in result.output
+    # A line per stage with its counts and seconds, as readable in a log as on a terminal.
+    assert re.search(
+        r"^Read [\d,]+ rows from customers\.csv, .* in \d+\.\d s\.$", result.stdout, re.M
+    )
+    assert re.search(
+        r"^Checked [\d,]+ rows against every rule in \d+\.\d s\.$", result.stdout, re.M
+    )
+    assert re.search(r"^Wrote [\d,]+ rows in one transaction in \d+\.\d s\.$", result.stdout, re.M)
     loaded = counts(home)
     assert loaded["customers"] == 150
     assert loaded["invoices"] > 1000
@@ -76,3 +85,37 @@ def test_demo_generates_loads_and_summarises(home: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Ledger summary" in result.output
     assert counts(home)["customers"] == 120
+
+
+def test_ingest_keeps_approved_limits_unless_told_to_update_them(
+    home: Path, tmp_path: Path
+) -> None:
+    files = tmp_path / "erp"
+    files.mkdir()
+    (files / "customers.csv").write_text(
+        "customer_id,name,country,industry,onboarding_date,payment_terms_days,credit_limit\n"
+        "C000003,Gamma SA,FR,Retail,2023-01-15,30,10000\n"
+    )
+    (files / "invoices.csv").write_text(
+        "invoice_id,customer_id,invoice_date,due_date,amount\nI1,C000003,2024-01-10,2024-02-09,50\n"
+    )
+    assert runner.invoke(app, ["ingest", str(files)]).exit_code == 0
+    engine = make_engine(f"sqlite:///{home / 'arscore.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE customers SET credit_limit = 1234")
+
+    kept = runner.invoke(app, ["ingest", str(files)])
+    limit_after_kept = _limit(engine)
+    updated = runner.invoke(app, ["ingest", str(files), "--update-limits"])
+
+    assert kept.exit_code == 0, kept.output
+    assert "the approved limits were kept" in " ".join(kept.output.split())
+    assert limit_after_kept == 1234
+    assert updated.exit_code == 0, updated.output
+    assert "credit limit set or changed for 1 customer " in " ".join(updated.output.split())
+    assert _limit(engine) == 10_000
+
+
+def _limit(engine) -> float:
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT credit_limit FROM customers").scalar_one()

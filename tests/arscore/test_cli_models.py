@@ -3,6 +3,7 @@ with training."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,11 @@ def test_train_registers_lists_and_rolls_back(home: Path, tmp_path: Path) -> Non
     first = runner.invoke(app, ["train", "--task", "late_payment", "--late-after-days", "5"])
     assert first.exit_code == 0, first.output
     assert "AUC" in first.output
+    # Quiet and log-friendly: a line per stage with seconds, no library INFO, no file:line.
+    assert re.search(r"^ +\d+\.\d s  training late_payment on .*rows", first.output, re.M)
+    assert "INFO" not in first.output
+    assert "Successfully registered model" not in first.output
+    assert not re.search(r"\w+\.py:\d+", first.output)
     second = runner.invoke(app, ["train", "--task", "late_payment", "--late-after-days", "5"])
     assert second.exit_code == 0, second.output
     versions = {v.version: v for v in list_versions("arscore-late-payment", tracking)}
@@ -54,6 +60,11 @@ def test_train_registers_lists_and_rolls_back(home: Path, tmp_path: Path) -> Non
     assert "version 1 is now champion" in rollback.output
     assert runner.invoke(app, ["promote", "arscore-late-payment", "2"]).exit_code == 0
     assert champion("arscore-late-payment", tracking).version == 2
+    info = runner.invoke(app, ["info"])
+    assert info.exit_code == 0, info.output
+    assert "Champion late_payment:" in info.output
+    assert "arscore-late-payment v2 (registered" in info.output
+    assert "Champion default_pd:        none" in info.output
     missing = runner.invoke(app, ["promote", "arscore-late-payment", "9"])
     assert missing.exit_code == 2
 

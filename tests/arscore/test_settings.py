@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from arscore.settings import Settings
+from arscore.settings import Settings, default_home
 
 
 @pytest.fixture(autouse=True)
@@ -23,13 +24,36 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env file
 
 
-def test_defaults_put_both_databases_under_the_home() -> None:
+def test_defaults_put_both_databases_under_the_platforms_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The default home used to be ./.arscore: run from another folder, a command silently
+    # opened a new, empty ledger. It now follows the platform's convention for app data.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     settings = Settings()
-    assert settings.home == Path(".arscore")
-    assert settings.database_url == "sqlite:///.arscore/arscore.db"
-    assert settings.mlflow_tracking_uri == "sqlite:///.arscore/mlflow.db"
+    assert settings.home == default_home()
+    if sys.platform.startswith("linux"):
+        assert settings.home == tmp_path / "data" / "arscore"
+    assert settings.database_url == f"sqlite:///{settings.home.as_posix()}/arscore.db"
+    assert settings.mlflow_tracking_uri == f"sqlite:///{settings.home.as_posix()}/mlflow.db"
     assert settings.policy_file is None
     assert settings.currency == "EUR"
+
+
+def test_the_default_home_does_not_depend_on_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    first = Settings().home
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert Settings().home == first
+
+
+def test_a_relative_home_is_made_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ARSCORE_HOME", ".arscore")
+    settings = Settings()
+    assert settings.home == tmp_path / ".arscore"
+    assert settings.database_url == f"sqlite:///{(tmp_path / '.arscore').as_posix()}/arscore.db"
 
 
 def test_home_moves_the_default_databases(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""Validated ingest of AR ledger files (CSV/Parquet) into the SQL database: all or nothing.
+"""Validated ingest of AR ledger files (CSV, Excel or Parquet) into SQL: all or nothing.
 
 Files are read (:mod:`ledger.readers`), every rule is checked against the files and what the
 database already holds (:mod:`ledger.validate`), and only then are the rows upserted by id in
@@ -48,7 +48,8 @@ class IngestSources:
 
     @classmethod
     def from_dir(cls, folder: Path) -> IngestSources:
-        """Find ``customers``, ``invoices``, ``payments`` and ``orders`` (.csv or .parquet)."""
+        """Find ``customers``, ``invoices``, ``payments`` and ``orders`` (.csv, .xlsx or
+        .parquet)."""
         folder = Path(folder)
         if not folder.is_dir():
             raise IngestError([Issue(str(folder), None, None, None, "folder not found")])
@@ -62,7 +63,8 @@ class IngestSources:
                         None,
                         None,
                         None,
-                        "no invoices file found: expected invoices.csv or invoices.parquet "
+                        "no invoices file found: expected invoices.csv, invoices.xlsx or "
+                        "invoices.parquet "
                         "(customers, payments and orders files are optional)",
                     )
                 ]
@@ -100,11 +102,16 @@ class IngestResult:
 
 
 def read_sources(
-    sources: IngestSources, max_issues: int = DEFAULT_MAX_ISSUES
+    sources: IngestSources,
+    max_issues: int = DEFAULT_MAX_ISSUES,
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[str]]:
     """Read every given file: raw frames and display names by entity, plus notes.
 
-    All files are read before failing, so one run reports every unreadable file.
+    ``encoding`` applies to CSV files (default: detected), ``sheet`` to Excel workbooks
+    (default: the first sheet). All files are read before failing, so one run reports every
+    unreadable file.
     """
     raw: dict[str, pd.DataFrame] = {}
     names: dict[str, str] = {}
@@ -112,7 +119,7 @@ def read_sources(
     problems: list[Issue] = []
     for name, path in sources.paths().items():
         try:
-            frame, file_notes = read_table(path)
+            frame, file_notes = read_table(path, encoding=encoding, sheet=sheet)
         except IngestError as exc:
             problems.extend(exc.issues)
             continue
@@ -131,6 +138,9 @@ def ingest(
     currency: str = "EUR",
     max_issues: int = DEFAULT_MAX_ISSUES,
     as_of: dt.date | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> IngestResult:
     """Validate the files against each other and the database, then upsert them by id.
 
@@ -138,10 +148,11 @@ def ingest(
     read inside the writing transaction, so validation sees exactly what the rows land on.
     ``as_of`` is the day the export was taken; without it the ledger's as-of date is the latest
     date in the data (:mod:`ledger.as_of`). An ``as_of`` before that date, or in the future, is
-    an error.
+    an error. ``decimal`` is the decimal mark of numbers written as text ("," or "."; default:
+    detected per column), ``encoding`` and ``sheet`` are passed to :func:`read_sources`.
     """
     started = time.perf_counter()
-    raw, names, notes = read_sources(sources, max_issues)
+    raw, names, notes = read_sources(sources, max_issues, encoding, sheet)
     with engine.begin() as connection:
         existing = load_ledger(connection, implied_payments=False)
         frames = validate_frames(
@@ -149,6 +160,7 @@ def ingest(
             existing,
             mapping=mapping,
             date_format=date_format,
+            decimal=decimal,
             currency=currency,
             max_issues=max_issues,
             file_names=names,

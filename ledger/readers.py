@@ -184,7 +184,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             names = [str(n) for n in book.sheet_names]
             chosen = _sheet_name(path, names, sheet)
-            cells = book.parse(chosen, header=None, dtype=object)
+            cells = pd.read_excel(book, sheet_name=chosen, header=None, dtype=object)
     except IngestError:
         raise
     except Exception as exc:  # openpyxl raises zipfile, XML and value errors for damaged files
@@ -207,9 +207,9 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
         seen.add(name)
     body = cells.iloc[1:]
     frame = pd.DataFrame(
-        {name: _typed_column(body[position]) for position, name in enumerate(header)},
-        index=pd.RangeIndex(2, len(body) + 2),
+        {name: _typed_column(body[position]) for position, name in enumerate(header)}
     )
+    frame.index = pd.RangeIndex(2, len(body) + 2)
     blank = body.map(_missing).all(axis=1).to_numpy()
     if blank.any():
         frame = frame[~blank]

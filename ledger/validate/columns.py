@@ -282,14 +282,14 @@ def read_columns(
         more = f" and {len(extras) - 12:,} more" if len(extras) > 12 else ""
         notes.append(f"{file}: ignored extra columns: {', '.join(extras[:12])}{more}")
 
-    undecodable = _check_decoding(table, raw, issues)
+    _check_decoding(table, raw, issues)
     for f in entity.fields:
         if f.name not in table.text:
             continue
         mark = _parse_column(table, f, date_format, decimal, issues)
         _note_thousands_separators(table, f.name, mark, decimal, notes)
         if f.required:
-            empty = table.text[f.name].isna().to_numpy() & ~undecodable.get(f.name, False)
+            empty = table.text[f.name].isna().to_numpy()
             issues.add(
                 table,
                 empty,
@@ -369,37 +369,31 @@ def _missing_column(
     return f"{reason}{suggestion} (the file's columns: {listed})"
 
 
-def _check_decoding(table: Table, raw: pd.DataFrame, issues: IssueLog) -> dict[str, np.ndarray]:
-    """Cells of the used columns holding bytes the file's encoding could not decode: reported
-    by row and column, and emptied so they are not misread (returns their masks)."""
+def _check_decoding(table: Table, raw: pd.DataFrame, issues: IssueLog) -> None:
+    """Cells of the used columns holding bytes the file's encoding could not decode, reported
+    by row and column (ignored columns may hold any bytes)."""
     encoding = raw.attrs.get(UNDECODABLE)
     if encoding is None:
-        return {}
-    masks: dict[str, np.ndarray] = {}
-    for column, text in list(table.text.items()):
+        return
+    for column, text in table.text.items():
         if not is_text(text):
             continue
         mask = text.str.contains("\ufffd", regex=False).fillna(False).to_numpy()
-        if not mask.any():
-            continue
         issues.add(
             table,
             mask,
             column,
-            _undecodable_message(column, text.copy(), encoding),
+            _undecodable_message(table, column, encoding),
             summary=(
                 f"{column} has bytes that are not {encoding} text (shown as �); give the file's "
                 "encoding with --encoding, e.g. --encoding cp1252, or save it as CSV UTF-8"
             ),
         )
-        table.text[column] = text.where(~mask)
-        masks[column] = mask
-    return masks
 
 
-def _undecodable_message(column: str, original: pd.Series, encoding: str) -> Callable[[int], str]:
+def _undecodable_message(table: Table, column: str, encoding: str) -> Callable[[int], str]:
     return lambda p: (
-        f"{column} {original.iloc[p]!r} has bytes that are not {encoding} text (shown as �); "
+        f"{column} {table.shown(column, p)!r} has bytes that are not {encoding} text (shown as �); "
         "give the file's encoding with --encoding, e.g. --encoding cp1252, or save it as CSV UTF-8"
     )
 

@@ -1,4 +1,4 @@
-"""Validated ingest of AR ledger files (CSV/Parquet) into the SQL database: all or nothing.
+"""Validated ingest of AR ledger files (CSV, Excel or Parquet) into SQL: all or nothing.
 
 Files are read (:mod:`ledger.readers`), every rule is checked against the files and what the
 database already holds (:mod:`ledger.validate`), and only then are the rows upserted by id in
@@ -50,7 +50,8 @@ class IngestSources:
 
     @classmethod
     def from_dir(cls, folder: Path) -> IngestSources:
-        """Find ``customers``, ``invoices``, ``payments`` and ``orders`` (.csv or .parquet)."""
+        """Find ``customers``, ``invoices``, ``payments`` and ``orders`` (.csv, .xlsx or
+        .parquet)."""
         folder = Path(folder)
         if not folder.is_dir():
             raise IngestError([Issue(str(folder), None, None, None, "folder not found")])
@@ -64,7 +65,8 @@ class IngestSources:
                         None,
                         None,
                         None,
-                        "no invoices file found: expected invoices.csv or invoices.parquet "
+                        "no invoices file found: expected invoices.csv, invoices.xlsx or "
+                        "invoices.parquet "
                         "(customers, payments and orders files are optional)",
                     )
                 ]
@@ -103,11 +105,16 @@ class IngestResult:
 
 
 def read_sources(
-    sources: IngestSources, max_issues: int = DEFAULT_MAX_ISSUES
+    sources: IngestSources,
+    max_issues: int = DEFAULT_MAX_ISSUES,
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[str]]:
     """Read every given file: raw frames and display names by entity, plus notes.
 
-    All files are read before failing, so one run reports every unreadable file.
+    ``encoding`` applies to CSV files (default: detected), ``sheet`` to Excel workbooks
+    (default: the first sheet). All files are read before failing, so one run reports every
+    unreadable file.
     """
     raw: dict[str, pd.DataFrame] = {}
     names: dict[str, str] = {}
@@ -115,7 +122,7 @@ def read_sources(
     problems: list[Issue] = []
     for name, path in sources.paths().items():
         try:
-            frame, file_notes = read_table(path)
+            frame, file_notes = read_table(path, encoding=encoding, sheet=sheet)
         except IngestError as exc:
             problems.extend(exc.issues)
             continue
@@ -136,6 +143,9 @@ def ingest(
     as_of: dt.date | None = None,
     update_limits: bool = False,
     progress: Callable[[str], None] | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> IngestResult:
     """Validate the files against each other and the database, then upsert them by id.
 
@@ -145,11 +155,13 @@ def ingest(
     date in the data (:mod:`ledger.as_of`). An ``as_of`` before that date, or in the future, is
     an error. A file's ``credit_limit`` sets only the limits customers do not have yet, unless
     ``update_limits``; every limit it sets or changes is recorded (:mod:`ledger.credit_limits`).
-    ``progress`` gets a line as each stage ends, with its counts and seconds.
+    ``progress`` gets a line as each stage ends, with its counts and seconds. ``decimal`` is the
+    decimal mark of numbers written as text ("," or "."; default: detected per column),
+    ``encoding`` and ``sheet`` are passed to :func:`read_sources`.
     """
     started = time.perf_counter()
     stage = _Stages(progress)
-    raw, names, notes = read_sources(sources, max_issues)
+    raw, names, notes = read_sources(sources, max_issues, encoding, sheet)
     given = sum(len(frame) for frame in raw.values())
     stage.done(f"read {given:,} rows from {', '.join(names.values())}")
     with engine.begin() as connection:
@@ -163,6 +175,7 @@ def ingest(
             existing,
             mapping=mapping,
             date_format=date_format,
+            decimal=decimal,
             currency=currency,
             max_issues=max_issues,
             file_names=names,

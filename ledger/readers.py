@@ -1,8 +1,15 @@
-"""Reading ledger files as the user wrote them: CSV as text, Parquet as typed columns.
+"""Reading ledger files as the user wrote them: CSV as text, Parquet and Excel as typed columns.
 
 Nothing is interpreted here (that is :mod:`ledger.validate`'s job); readers only get the cells
 into a frame whose index is the row number a spreadsheet shows, and turn unreadable files into
 clear :class:`~ledger.validate.IngestError`s.
+
+CSV files are decoded as UTF-8 (with or without a byte-order mark) when they are valid UTF-8,
+else as Windows-1252, what Excel's plain "CSV" and most Western European ERPs write (Latin-1
+files read the same: the two differ only in control characters no export contains); other code
+pages need ``encoding``. Bytes that do not decode become U+FFFD and the frame says so in
+``attrs[UNDECODABLE]``, so validation reports them by row and column like any other bad cell —
+and only in the columns it uses.
 """
 
 from __future__ import annotations
@@ -19,33 +26,43 @@ import yaml
 
 from ledger.schema import ENTITIES
 from ledger.validate import ColumnMapping, IngestError, Issue
+from ledger.validate.parsing import UNDECODABLE
+from ledger.validate.table import show
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".parquet")
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
 _DELIMITERS = (",", ";", "\t", "|")
+_FALLBACK_ENCODING = "cp1252"
 
 
 class MappingError(ValueError):
     """A column mapping that cannot be used (unknown column, malformed item or file)."""
 
 
-def read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+def read_table(
+    path: Path, encoding: str | None = None, sheet: str | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """Read one entity file; returns the raw frame (index = row numbers) and notes.
 
     CSV: every cell as text (nothing guessed: leading zeros stay), row = line number with the
-    header on line 1. Parquet: typed columns as stored, row = 1-based record number.
+    header on line 1; ``encoding`` overrides the detection (UTF-8, else Windows-1252).
+    Parquet: typed columns as stored, row = 1-based record number. Excel (.xlsx): the sheet
+    named (or numbered from 1) by ``sheet``, else the first; cells as Excel typed them, row =
+    the sheet's row number with the header on row 1.
     """
     path = Path(path)
     if not path.is_file():
         raise _file_error(path, f"file not found: {path}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _read_csv(path)
+        return _read_csv(path, encoding)
     if suffix == ".parquet":
         return _read_parquet(path), []
+    if suffix == ".xlsx":
+        return _read_xlsx(path, sheet)
+    hint = " (older Excel .xls: open it in Excel and save as .xlsx)" if suffix == ".xls" else ""
     raise _file_error(
         path,
-        f"unsupported file type {path.suffix or '(none)'!r}: use .csv or .parquet "
-        "(from Excel: Save As → CSV UTF-8)",
+        f"unsupported file type {path.suffix or '(none)'!r}: use .csv, .xlsx or .parquet{hint}",
     )
 
 
@@ -60,12 +77,62 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
+def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, list[str]]:
+    if encoding is not None:
+        try:
+            "".encode(encoding)
+        except LookupError as exc:
+            raise _file_error(
+                path, f"unknown encoding {encoding!r}; use e.g. utf-8, cp1252 or latin-1"
+            ) from exc
+    chosen = encoding or "utf-8-sig"
+    notes: list[str] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header_line = handle.readline()
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(path, exc) from exc
+        frame = _parse_csv(path, chosen, "strict")
+        damaged = False
+    except UnicodeDecodeError:
+        chosen, damaged = _fallback_encoding(path, encoding)
+        frame = _parse_csv(path, chosen, "replace" if damaged else "strict")
+        if not damaged:
+            notes.append(
+                f"{path.name}: not UTF-8; read as Windows-1252 (cp1252), as Excel's plain CSV "
+                "writes it — if names look wrong, give the file's encoding with --encoding"
+            )
+    frame.index = pd.RangeIndex(2, len(frame) + 2)
+    blank = _blank_rows(frame)
+    if blank.any():
+        frame = frame[~blank]
+        notes.append(f"{path.name}: skipped {int(blank.sum()):,} empty rows")
+    if damaged:
+        frame.attrs[UNDECODABLE] = chosen.removesuffix("-sig")
+    return frame, notes
+
+
+def _fallback_encoding(path: Path, given: str | None) -> tuple[str, bool]:
+    """The encoding to read a file with that failed to decode, and whether bytes stay bad.
+
+    A given encoding stays (its bad bytes are reported per cell). A file that is mostly valid
+    UTF-8 with a few stray bytes is UTF-8 with damage; otherwise it is Windows-1252 — or
+    Latin-1, which decodes every byte, when it uses one of cp1252's five unassigned bytes.
+    """
+    if given is not None:
+        return given, True
+    data = path.read_bytes()
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    if sum(1 for ch in text if ord(ch) > 127) - bad > bad:
+        return "utf-8-sig", True
+    try:
+        data.decode(_FALLBACK_ENCODING)
+    except UnicodeDecodeError:
+        return "latin-1", False
+    return _FALLBACK_ENCODING, False
+
+
+def _parse_csv(path: Path, encoding: str, errors: str) -> pd.DataFrame:
+    """Every cell as text, in the delimiter the header uses; malformed files as IngestErrors."""
+    with path.open(encoding=encoding, errors=errors, newline="") as handle:
+        header_line = handle.readline()
     if not header_line.strip():
         raise _file_error(path, "the file is empty: expected a header row with column names")
     delimiter = _sniff_delimiter(header_line)
@@ -83,10 +150,9 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
-            encoding="utf-8-sig",
+            encoding=encoding,
+            encoding_errors=errors,
         )
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(path, exc) from exc
     except pd.errors.ParserError as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise _file_error(
@@ -97,13 +163,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
             int(line.group(1)) if line else None,
         ) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame.index = pd.RangeIndex(2, len(frame) + 2)
-    notes: list[str] = []
-    blank = _blank_rows(frame)
-    if blank.any():
-        frame = frame[~blank]
-        notes.append(f"{path.name}: skipped {int(blank.sum()):,} empty rows")
-    return frame, notes
+    return frame
 
 
 def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -118,12 +178,76 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
     return blank
 
 
-def _not_utf8(path: Path, exc: UnicodeDecodeError) -> IngestError:
-    return _file_error(
-        path,
-        f"the file is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at "
-        f"position {exc.start}); save it as 'CSV UTF-8'",
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """One sheet of a workbook, header on row 1; typed cells stay typed (dates, numbers)."""
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            names = [str(n) for n in book.sheet_names]
+            chosen = _sheet_name(path, names, sheet)
+            cells = pd.read_excel(book, sheet_name=chosen, header=None, dtype=object)
+    except IngestError:
+        raise
+    except Exception as exc:  # openpyxl raises zipfile, XML and value errors for damaged files
+        raise _file_error(path, f"not a readable Excel .xlsx file: {exc}") from exc
+    notes = []
+    if sheet is None and len(names) > 1:
+        notes.append(
+            f"{path.name}: read sheet {chosen!r}, the first of {', '.join(map(repr, names))}; "
+            "choose another with --sheet"
+        )
+    if cells.empty:
+        raise _file_error(
+            path, f"sheet {chosen!r} is empty: expected a header row with column names"
+        )
+    header = ["" if _missing(v) else str(show(v)).strip() for v in cells.iloc[0]]
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            raise _file_error(path, f"column {name!r} appears more than once in the header", 1)
+        seen.add(name)
+    body = cells.iloc[1:]
+    frame = pd.DataFrame(
+        {name: _typed_column(body[position]) for position, name in enumerate(header)}
     )
+    frame.index = pd.RangeIndex(2, len(body) + 2)
+    blank = body.map(_missing).all(axis=1).to_numpy()
+    if blank.any():
+        frame = frame[~blank]
+        notes.append(f"{path.name}: skipped {int(blank.sum()):,} empty rows")
+    return frame, notes
+
+
+def _sheet_name(path: Path, names: list[str], sheet: str | None) -> str:
+    """The sheet asked for by name or by number (1 = first), else the first sheet."""
+    if sheet is None:
+        return names[0]
+    if sheet in names:
+        return sheet
+    if sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        return names[int(sheet) - 1]
+    raise _file_error(
+        path, f"no sheet {sheet!r}; the workbook's sheets are {', '.join(map(repr, names))}"
+    )
+
+
+def _missing(value: object) -> bool:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _typed_column(cells: pd.Series) -> pd.Series:
+    """A sheet column as the cells were typed: all numbers → floats, all dates → datetimes,
+    anything mixed → text as the cells show it (a whole number without '.0')."""
+    values = cells.reset_index(drop=True).map(lambda v: None if _missing(v) else v)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
+        return pd.to_numeric(values).astype("float64")
+    if kind in ("datetime", "datetime64", "date"):
+        return pd.to_datetime(values)
+    if kind == "boolean":
+        return values.astype("object")
+    return values.map(show, na_action="ignore").astype("str")
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -138,7 +262,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def find_entity_file(folder: Path, entity: str) -> Path | None:
-    """``<entity>.csv`` or ``<entity>.parquet`` in ``folder`` (any letter case)."""
+    """``<entity>.csv``, ``.xlsx`` or ``.parquet`` in ``folder`` (any letter case)."""
     matches = sorted(
         p
         for p in folder.iterdir()
@@ -237,4 +361,11 @@ def _source(value: object, canonical: str, origin: str) -> str:
     return str(value).strip()
 
 
-__all__ = ["SUPPORTED_SUFFIXES", "MappingError", "find_entity_file", "read_mapping", "read_table"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "UNDECODABLE",
+    "MappingError",
+    "find_entity_file",
+    "read_mapping",
+    "read_table",
+]

@@ -59,7 +59,9 @@ def synth(
 def ingest(
     folder: Annotated[
         Path | None,
-        typer.Argument(help="Folder with customers/invoices/payments/orders .csv or .parquet"),
+        typer.Argument(
+            help="Folder with customers/invoices/payments/orders .csv, .xlsx or .parquet"
+        ),
     ] = None,
     invoices: Annotated[Path | None, typer.Option(help="Invoices file")] = None,
     customers: Annotated[Path | None, typer.Option(help="Customers file")] = None,
@@ -74,6 +76,20 @@ def ingest(
     ] = None,
     date_format: Annotated[
         str | None, typer.Option(help="strftime format of dates, e.g. '%m/%d/%Y' (default ISO)")
+    ] = None,
+    decimal: Annotated[
+        str | None,
+        typer.Option(
+            help="Decimal mark of numbers: ',' (1.234,50) or '.' (default: read from each column)"
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Encoding of CSV files, e.g. cp1252 (default: UTF-8, else cp1252)"),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(help="Sheet of .xlsx workbooks, by name or number (default: the first)"),
     ] = None,
     max_issues: Annotated[int, typer.Option(min=1, help="Problems to list")] = 50,
     as_of: Annotated[
@@ -111,6 +127,8 @@ def ingest(
     else:
         given = folder
     declared = parse_date(as_of, "--as-of")
+    if decimal not in (None, ",", "."):
+        raise fail(f"--decimal must be ',' or '.'; got {decimal!r}", code=2)
     settings = load_settings()
     try:
         sources = given if isinstance(given, IngestSources) else IngestSources.from_dir(given)
@@ -130,6 +148,9 @@ def ingest(
                 as_of=declared,
                 update_limits=update_limits,
                 progress=_stage_line,
+                decimal=decimal,
+                encoding=encoding,
+                sheet=sheet,
             )
     except IngestError as exc:
         _print_issues(exc)

@@ -129,5 +129,6 @@ def fill_currency(table: Table, currency: str, notes: list[str]) -> None:
 def _before_issue_message(table: Table, column: str, label: str) -> Callable[[int], str]:
     """The message for a date before its invoice's issue date, at a row position."""
     return lambda p: (
-        f"{label} {table.shown(column, p)} is before invoice_date {table.shown('invoice_date', p)}"
+        f"{label} {table.as_read(column, p)} is before invoice_date "
+        f"{table.as_read('invoice_date', p)}"
     )

@@ -1,8 +1,9 @@
 """The error report of validation: :class:`Issue`, :class:`IngestError` and the log collecting them.
 
 Every rule hands :class:`IssueLog` a boolean mask over a table's rows; the log keeps the masks'
-positions and turns only the first ``max_issues`` (file, then row order) into :class:`Issue`
-objects, so a million-row file with a bad column costs one pass, not a million messages.
+positions and turns each rule's violations in one column into one :class:`Issue` — with how
+many rows break it and the first few as examples — so a column of dates in another format is
+one message, not one per cell, and a million-row file costs one pass.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ledger.validate.table import Table
 
 # How many problems an IngestError lists (all are counted).
 DEFAULT_MAX_ISSUES = 50
+# How many rows a problem found on many rows shows as examples.
+EXAMPLES = 3
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,9 @@ class Issue:
     """One violated rule, located the way a spreadsheet user finds it.
 
     ``row`` is the CSV line number (header = 1, first data row = 2) or the 1-based Parquet
-    record number; None for file-level problems (a missing column or file).
+    record number; None for file-level problems (a missing column or file). A rule broken on
+    several rows of a column is one issue: ``count`` rows, ``row`` and ``value`` the first,
+    and ``reason`` says how many and shows the first few.
     """
 
     file: str
@@ -32,11 +37,12 @@ class Issue:
     column: str | None
     value: str | None
     reason: str
+    count: int = 1
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
-            where += f", row {self.row}"
+            where += f", row {self.row}" if self.count == 1 else f", {self.count:,} rows"
         if self.column:
             where += f", column {self.column}"
         return f"{where}: {self.reason}"
@@ -44,7 +50,8 @@ class Issue:
 
 class IngestError(ValueError):
     """Input that cannot be loaded. ``issues`` holds the first problems (file then row order),
-    ``total`` how many there are in all; nothing has been written when this is raised."""
+    ``total`` how many there are in all (a rule broken on many rows of a column is one
+    problem); nothing has been written when this is raised."""
 
     def __init__(self, issues: Sequence[Issue], total: int | None = None) -> None:
         self.issues: tuple[Issue, ...] = tuple(issues)
@@ -72,6 +79,28 @@ class _Chunk:
     column: str | None
     rows: np.ndarray  # row numbers as shown to the user; -1 marks a file-level issue
     describe: Callable[[int], tuple[str | None, str]]  # i-th violation -> (value, reason)
+    summary: str | None = None  # the reason without a value, for when many rows break the rule
+
+    def issue(self) -> Issue:
+        """One issue for the whole chunk: the rule, the count, the first rows as examples."""
+        order = np.argsort(self.rows, kind="stable")[:EXAMPLES]
+        first = int(self.rows[order[0]])
+        value, reason = self.describe(int(order[0]))
+        count = len(self.rows)
+        if count > 1:
+            if self.summary is not None:
+                shown = "; ".join(
+                    f"row {int(self.rows[j])}: {self.describe(int(j))[0]!r}" for j in order
+                )
+                reason = f"{self.summary} — {count:,} rows, first {shown}"
+            else:
+                shown = "; ".join(
+                    f"row {int(self.rows[j])}: {self.describe(int(j))[1]}" for j in order
+                )
+                reason = f"{count:,} rows break this rule — first {shown}"
+            if count > len(order):
+                reason += " …"
+        return Issue(self.file, None if first < 0 else first, self.column, value, reason, count)
 
 
 class IssueLog:
@@ -82,7 +111,8 @@ class IssueLog:
 
     @property
     def total(self) -> int:
-        return sum(len(c.rows) for c in self._chunks)
+        """Problems found: each rule broken in a column counts once, however many rows."""
+        return len(self._chunks)
 
     def file_level(self, table: Table, column: str | None, reason: str) -> None:
         self._chunks.append(
@@ -95,9 +125,13 @@ class IssueLog:
         mask: np.ndarray | pd.Series,
         column: str | None,
         reason: Callable[[int], str],
+        summary: str | None = None,
     ) -> None:
-        """Record one issue per True in ``mask`` (positions in ``table``). ``reason`` gets the
-        table position; the value shown is the cell of ``column`` as the input had it."""
+        """Record the rows where ``mask`` is True (positions in ``table``) as one issue.
+        ``reason`` gets a table position (the message when one row breaks the rule);
+        ``summary`` is that message without the value, for many rows ("due_date is not a date
+        in …", followed by the count and the first rows' values); the value shown
+        is the cell of ``column`` as the input had it."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         if positions.size == 0:
             return
@@ -106,21 +140,17 @@ class IssueLog:
             p = int(positions[i])
             return (table.shown(column, p) if column else None), reason(p)
 
-        self._chunks.append(_Chunk(table.rank, table.file, column, table.rows[positions], describe))
+        self._chunks.append(
+            _Chunk(table.rank, table.file, column, table.rows[positions], describe, summary)
+        )
 
     def first(self, n: int) -> list[Issue]:
-        """The first ``n`` issues ordered by file, then row (file-level issues first)."""
-        candidates: list[tuple[int, int, int, int]] = []
-        for c, chunk in enumerate(self._chunks):
-            order = np.argsort(chunk.rows, kind="stable")[:n]
-            candidates += [(chunk.rank, int(chunk.rows[j]), c, int(j)) for j in order]
-        candidates.sort()
-        issues = []
-        for _rank, row, c, j in candidates[:n]:
-            chunk = self._chunks[c]
-            value, reason = chunk.describe(j)
-            issues.append(Issue(chunk.file, None if row < 0 else row, chunk.column, value, reason))
-        return issues
+        """The first ``n`` issues ordered by file, then first row (file-level issues first)."""
+        order = sorted(
+            range(len(self._chunks)),
+            key=lambda c: (self._chunks[c].rank, int(self._chunks[c].rows.min()), c),
+        )
+        return [self._chunks[c].issue() for c in order[:n]]
 
     def raise_if_any(self, max_issues: int) -> None:
         total = self.total

@@ -48,6 +48,13 @@ def lookalike(canonical: str, candidates: list[str]) -> str | None:
     return by_norm[close[0]] if close else None
 
 
+def nearest(canonical: str, candidates: list[str]) -> str | None:
+    """The candidate spelled most like ``canonical``, however loosely (a hint, not a guess)."""
+    by_norm = {_normalised(c): c for c in candidates if _normalised(c)}
+    close = difflib.get_close_matches(_normalised(canonical), list(by_norm), n=1, cutoff=0.4)
+    return by_norm[close[0]] if close else None
+
+
 def chosen_columns(name: str, columns: list[str], mapping: ColumnMapping | None) -> dict[str, str]:
     """Which source column feeds each of the entity's columns (canonical → source): the mapped
     column where the mapping names one the file has, else the column of the canonical name."""

@@ -6,6 +6,7 @@ bare invoice export introduces) together with the notes that say so.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ledger.frames import conform, customers_from_invoices
@@ -56,17 +57,71 @@ def conformed_invoices(inv: Table, notes: list[str]) -> pd.DataFrame:
 
 
 def created_customers(
-    invoices: pd.DataFrame, stored: pd.Index, currency_of: pd.Series, notes: list[str]
+    invoices: pd.DataFrame,
+    stored: pd.Index,
+    currency_of: pd.Series,
+    notes: list[str],
+    profile: Table | None = None,
 ) -> pd.DataFrame:
-    """Customers for invoice customer ids the database does not know yet (no customers file)."""
-    fresh = invoices[~isin(invoices["customer_id"], stored)]
+    """Customers for invoice customer ids the database does not know yet (no customers file).
+
+    ``profile`` holds the export's customer columns per invoice row (name, country, terms …):
+    each customer takes the value on its latest invoice that has one.
+    """
+    fresh_rows = ~isin(invoices["customer_id"], stored)
+    fresh = invoices[fresh_rows]
     created = customers_from_invoices(fresh, "")
     if created.empty:
         return created
     created["currency"] = currency_of.reindex(created["customer_id"].to_numpy()).to_numpy()
+    taken: list[str] = []
+    if profile is not None:
+        taken = _take_profile(created, fresh, profile, fresh_rows, notes)
+    if taken:
+        said = (
+            f"{', '.join(taken)} from the export's columns (each customer's latest invoice); "
+            "other columns empty or derived as below"
+        )
+    else:
+        said = "name, country, industry and profile left empty"
     notes.append(
-        f"customers created from invoices: {len(created):,} (no customers file; name, country, "
-        "industry and profile left empty, onboarding_date = first invoice date, "
-        "payment_terms_days = most common invoice terms)"
+        f"customers created from invoices: {len(created):,} (no customers file; {said}, "
+        "onboarding_date = first invoice date, payment_terms_days = most common invoice terms)"
     )
     return conform(ENTITIES["customers"], created)
+
+
+def _take_profile(
+    created: pd.DataFrame,
+    fresh: pd.DataFrame,
+    profile: Table,
+    fresh_rows: np.ndarray,
+    notes: list[str],
+) -> list[str]:
+    """Fill ``created`` from each new customer's latest invoice that has a value; note the
+    customers whose invoices disagree. Returns the columns filled."""
+    taken = []
+    order = fresh.assign(_position=range(len(fresh))).sort_values(
+        ["invoice_date", "_position"], kind="stable"
+    )
+    for column in profile.values:
+        values = profile.values[column].reset_index(drop=True)[fresh_rows]
+        frame = pd.DataFrame(
+            {"customer_id": fresh["customer_id"].to_numpy(), "value": values.to_numpy()}
+        ).iloc[order["_position"].to_numpy()]
+        frame = frame[frame["value"].notna()]
+        if frame.empty:
+            continue
+        latest = frame.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+        found = latest["value"].reindex(created["customer_id"].to_numpy())
+        if column in ("onboarding_date", "payment_terms_days"):
+            found = found.where(found.notna(), created[column].to_numpy())
+        created[column] = found.to_numpy()
+        taken.append(column)
+        differing = int((frame.groupby("customer_id")["value"].nunique() > 1).sum())
+        if differing:
+            notes.append(
+                f"{profile.file}: {differing:,} customers have more than one {column} on their "
+                "invoices; each takes the one on its latest invoice"
+            )
+    return taken

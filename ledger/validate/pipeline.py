@@ -14,7 +14,12 @@ import pandas as pd
 from ledger.frames import Ledger, conform
 from ledger.schema import ENTITIES, IMPLIED_PAYMENT_SUFFIX
 from ledger.validate.codes import CURRENCY_CODES
-from ledger.validate.columns import note_unused_mappings, read_columns
+from ledger.validate.columns import (
+    customer_sources_of_invoices,
+    note_unused_mappings,
+    read_columns,
+    read_customer_columns,
+)
 from ledger.validate.entities import (
     check_customers,
     check_duplicates,
@@ -48,6 +53,7 @@ def validate_frames(
     *,
     mapping: ColumnMapping | None = None,
     date_format: str | None = None,
+    decimal: str | None = None,
     currency: str = "EUR",
     max_issues: int = DEFAULT_MAX_ISSUES,
     file_names: Mapping[str, str] | None = None,
@@ -60,7 +66,12 @@ def validate_frames(
     conformed frames ready for ``ledger.storage.upsert_frames`` — with customers created from
     the invoices when no customers frame is given — or raises :class:`IngestError` with the
     first ``max_issues`` problems and the total. Remarks for the user are appended to ``notes``.
+    ``decimal`` is the decimal mark of numbers written as text ("," or "."; default: detected
+    per column). Without a customers frame, the invoices' customer columns (name, country …)
+    fill the customers created from them.
     """
+    if decimal not in (None, ",", "."):
+        raise ValueError(f"decimal must be ',' or '.'; got {decimal!r}")
     if max_issues < 1:
         raise ValueError("max_issues must be at least 1")
     if currency not in CURRENCY_CODES:
@@ -71,11 +82,32 @@ def validate_frames(
     notes = [] if notes is None else notes
     names = {name: name for name in ENTITY_ORDER} | dict(file_names or {})
     issues = IssueLog()
+    invoices_only = "invoices" in raw and "customers" not in raw
+    customer_sources = (
+        customer_sources_of_invoices(raw["invoices"], mapping) if invoices_only else frozenset()
+    )
     tables = {
-        name: read_columns(name, raw[name], names[name], mapping, date_format, issues, notes)
+        name: read_columns(
+            name,
+            raw[name],
+            names[name],
+            mapping,
+            date_format,
+            issues,
+            notes,
+            decimal,
+            also_used=customer_sources if name == "invoices" else frozenset(),
+        )
         for name in ENTITY_ORDER
         if name in raw
     }
+    profile = (
+        read_customer_columns(
+            raw["invoices"], names["invoices"], mapping, date_format, decimal, issues
+        )
+        if customer_sources
+        else None
+    )
     if mapping:
         note_unused_mappings(mapping, tables, notes)
     cust, inv = tables.get("customers"), tables.get("invoices")
@@ -86,6 +118,8 @@ def validate_frames(
     if cust is not None:
         check_customers(cust, issues)
         fill_currency(cust, currency, notes)
+    if profile is not None:
+        check_customers(profile, issues)
     if inv is not None:
         check_invoices(inv, issues)
         fill_currency(inv, currency, notes)
@@ -139,7 +173,7 @@ def validate_frames(
         out["invoices"] = conformed_invoices(inv, notes)
         if cust is None:
             out["customers"] = created_customers(
-                out["invoices"], stored_customers, new_currency, notes
+                out["invoices"], stored_customers, new_currency, notes, profile
             )
     if pay is not None:
         out["payments"] = conform(ENTITIES["payments"], as_frame(pay))

@@ -59,7 +59,7 @@ def check_payment_refs(pay: Table, inv: Table | None, existing: Ledger, issues: 
         early,
         "payment_date",
         lambda p: (
-            f"payment_date {pay.shown('payment_date', p)} is before the date of "
+            f"payment_date {pay.as_read('payment_date', p)} is before the date of "
             f"invoice {invoice_ids.iloc[p]} ({_day(invoice_date.iloc[p])})"
         ),
     )
@@ -156,7 +156,7 @@ def check_stored_payments_before_invoice(
         late,
         "invoice_date",
         lambda p: (
-            f"invoice_date {inv.shown('invoice_date', p)} is after a payment of "
+            f"invoice_date {inv.as_read('invoice_date', p)} is after a payment of "
             f"{_day(first_paid.iloc[p])} already stored for this invoice"
         ),
     )

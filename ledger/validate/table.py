@@ -56,6 +56,16 @@ class Table:
             return None
         return show(self.text[column].iloc[position])
 
+    def as_read(self, column: str, position: int) -> str | None:
+        """A date cell as typed and, when written otherwise, as read: '03/02/2024 (read as
+        2024-03-02)', so a day/month mix-up shows in the message."""
+        typed = self.shown(column, position)
+        parsed = self.values.get(column)
+        if typed is None or parsed is None or pd.isna(parsed.iloc[position]):
+            return typed
+        iso = pd.Timestamp(parsed.iloc[position]).date().isoformat()
+        return typed if typed == iso else f"{typed} (read as {iso})"
+
 
 def show(value: object) -> str | None:
     """A value as the user would recognise it in their file."""

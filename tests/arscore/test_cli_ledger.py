@@ -119,3 +119,27 @@ def test_ingest_keeps_approved_limits_unless_told_to_update_them(
 def _limit(engine) -> float:
     with engine.connect() as connection:
         return connection.exec_driver_sql("SELECT credit_limit FROM customers").scalar_one()
+
+
+def test_ingest_takes_a_german_export_with_decimal_encoding_and_map(
+    home: Path, tmp_path: Path
+) -> None:
+    export = tmp_path / "Rechnungen.csv"
+    export.write_bytes(
+        "Beleg;Kunde;Kundenname;Datum;Fällig;Betrag\r\n"
+        "R1;010002;Müller GmbH;15.01.2024;14.02.2024;1.234,50\r\n".encode("cp1252")
+    )
+    items = ["invoice_id=Beleg", "customer_id=Kunde", "name=Kundenname", "invoice_date=Datum"]
+    items += ["due_date=Fällig", "amount=Betrag"]
+    args = ["ingest", "--invoices", str(export), "--date-format", "%d.%m.%Y"]
+    args += ["--decimal", ",", "--encoding", "cp1252"]
+    for item in items:
+        args += ["--map", item]
+
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    assert counts(home)["invoices"] == 1
+    refused = runner.invoke(app, ["ingest", "--invoices", str(export), "--decimal", ";"])
+    assert refused.exit_code == 2
+    assert "--decimal must be ',' or '.'" in refused.output

@@ -126,14 +126,15 @@ def test_disputed_invoice_without_date_is_disputed_from_its_due_date(
 
 
 def test_amounts_that_look_thousands_separated_get_a_note(sqlite_engine: Engine, tmp_path: Path):
+    # Nothing else in the column tells the decimal mark, so '1.000' is read as one, and the
+    # note now names the option that reads it as a thousand.
     files = edited([("invoices", 4, "amount", "1.000")], canary=False)
 
     result = ingest(sqlite_engine, IngestSources.from_dir(write_ledger(tmp_path, files)))
 
     assert (
-        "invoices.csv: 1 amount values have exactly three decimals (e.g. '1.000' on row 4), read "
-        "as decimals; if '.' separates thousands in this export, remove the separators and "
-        "ingest again" in result.notes
+        "invoices.csv: 1 amount value such as '1.000' (row 4) were read as 1.00 (decimal mark "
+        "'.'); if that is wrong, pass --decimal ',' and ingest again" in result.notes
     )
 
 

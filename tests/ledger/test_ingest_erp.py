@@ -99,7 +99,9 @@ def test_erp_export_loads_with_a_mapping_file(sqlite_engine: Engine, tmp_path: P
     assert_erp_export_loaded(sqlite_engine)
 
 
-def test_wrong_date_format_names_the_expected_format(sqlite_engine: Engine, tmp_path: Path):
+def test_wrong_date_format_names_the_expected_format_and_the_one_that_fits(
+    sqlite_engine: Engine, tmp_path: Path
+):
     export = write_csv(tmp_path / "export.csv", ERP_INVOICES)
 
     with pytest.raises(IngestError) as caught:
@@ -115,7 +117,8 @@ def test_wrong_date_format_names_the_expected_format(sqlite_engine: Engine, tmp_
         2,
         "invoice_date",
         "01/15/2024",
-        "invoice_date '01/15/2024' is not a date in the expected format '%d/%m/%Y'",
+        "invoice_date '01/15/2024' is not a date in the expected format '%d/%m/%Y'; they look "
+        "like '%m/%d/%Y': pass --date-format '%m/%d/%Y'",
     )
 
 
@@ -136,7 +139,7 @@ def test_mapping_to_a_column_the_file_lacks_says_so(sqlite_engine: Engine, tmp_p
             None,
             "due_date",
             "missing required column due_date: it is mapped to 'DueDt', which is not a column "
-            "of this file",
+            "of this file; the file has a column 'DueDate' — map it with --map due_date=DueDate",
         )
     ]
 

@@ -222,16 +222,22 @@ def test_issue_value_is_the_cell_as_written(seeded: Engine, tmp_path: Path):
     assert error.issues[0].value == "12,50"
 
 
-def test_every_duplicate_row_is_reported_naming_the_first(seeded: Engine, tmp_path: Path):
+def test_duplicate_rows_are_one_issue_naming_each_first_row(seeded: Engine, tmp_path: Path):
+    # One issue per rule and column (it was one per row), each example naming its first row.
     files = edited([("payments", 3, "payment_id", "P-1"), ("payments", 4, "payment_id", "P-1")])
 
     error = fail_without_writing(seeded, write_ledger(tmp_path / "bad", files))
 
     dupes = [i for i in error.issues if "appears more than once" in i.reason]
-    assert [(i.row, i.reason) for i in dupes] == [
-        (3, "payment_id P-1 appears more than once (first on row 2)"),
-        (4, "payment_id P-1 appears more than once (first on row 2)"),
+    assert [(i.row, i.count, i.reason) for i in dupes] == [
+        (
+            3,
+            2,
+            "2 rows break this rule — first row 3: payment_id P-1 appears more than once (first "
+            "on row 2); row 4: payment_id P-1 appears more than once (first on row 2)",
+        )
     ]
+    assert str(dupes[0]).startswith("payments.csv, 2 rows, column payment_id: 2 rows")
 
 
 def test_missing_required_column_is_a_file_level_issue_with_a_mapping_hint(
@@ -245,7 +251,7 @@ def test_missing_required_column_is_a_file_level_issue_with_a_mapping_hint(
     assert (issue.file, issue.row, issue.column) == ("invoices.csv", None, "due_date")
     assert issue.reason == (
         "missing required column due_date; the file has a column 'DueDate' — map it with "
-        "due_date=DueDate"
+        "--map due_date=DueDate"
     )
 
 
@@ -318,24 +324,34 @@ def test_customer_currency_cannot_change_under_stored_invoices(seeded: Engine, t
     )
 
 
-def test_more_than_max_issues_lists_the_first_in_file_then_row_order(
+def test_a_rule_broken_on_many_rows_is_one_issue_with_a_count_and_examples(
     sqlite_engine: Engine, tmp_path: Path
 ):
+    # Pinned on purpose: sixty bad amounts used to be sixty issues (fifty listed); now a rule
+    # broken in a column is one problem with its count and the first three rows.
     files = copy.deepcopy(BASE)
     files["customers"][2][2] = "XX"  # one problem in customers.csv, row 3
-    for i in range(60):  # sixty problems in invoices.csv
+    for i in range(60):  # sixty rows breaking one rule in invoices.csv
         files["invoices"].append(
             [f"N{i:03d}", "C001", "2024-01-10", "2024-02-09", "-1", "EUR", "no", "", "", ""]
         )
     folder = write_ledger(tmp_path, files)
 
     error = fail_without_writing(sqlite_engine, folder)
-    assert error.total == 61
-    assert len(error.issues) == 50
-    assert (error.issues[0].file, error.issues[0].row) == ("customers.csv", 3)
-    assert [i.row for i in error.issues[1:]] == list(range(5, 54))
-    assert "… and 11 more (the first 50 are listed)." in str(error)
+    assert error.total == 2
+    country, amount = error.issues
+    assert (country.file, country.row, country.count) == ("customers.csv", 3, 1)
+    assert (amount.file, amount.row, amount.column, amount.count) == (
+        "invoices.csv",
+        5,
+        "amount",
+        60,
+    )
+    assert amount.reason == (
+        "amount must be more than 0 — 60 rows, first row 5: '-1'; row 6: '-1'; row 7: '-1' …"
+    )
 
-    small = fail_without_writing(sqlite_engine, folder, max_issues=3)
-    assert (small.total, len(small.issues)) == (61, 3)
+    small = fail_without_writing(sqlite_engine, folder, max_issues=1)
+    assert (small.total, len(small.issues)) == (2, 1)
+    assert "… and 1 more (the first 1 are listed)." in str(small)
     assert table_counts(sqlite_engine) == dict.fromkeys(BASE_COUNTS, 0)

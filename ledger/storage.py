@@ -7,6 +7,7 @@ re-ingesting the same rows idempotent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
@@ -35,6 +36,32 @@ _MAX_IN_LIST = 2_000
 
 class StorageError(RuntimeError):
     """The database cannot be used as asked (unsupported dialect, unreachable server…)."""
+
+
+# The one definition of a valid id (customer, invoice, payment, order, decision, job): 1 to 64
+# characters, no control characters. Every entry checks ids by it, so an id that is stored can
+# always be named again in a URL; PostgreSQL cannot store NUL at all, and SQLite would keep a
+# longer id than the column declares.
+ID_MAX_LENGTH = 64
+_CONTROL = "\\x00-\\x1f\\x7f-\\x9f"
+ID_PATTERN = f"^[^{_CONTROL}]{{1,{ID_MAX_LENGTH}}}$"
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL}]")
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid id (see ``ID_PATTERN``), or None when it is."""
+    if not value:
+        return "an id must not be empty"
+    if len(value) > ID_MAX_LENGTH:
+        return f"an id has at most {ID_MAX_LENGTH} characters; this one has {len(value):,}"
+    found = _CONTROL_CHARACTER.search(value)
+    if found is not None:
+        return f"an id must not contain control characters (found U+{ord(found.group()):04X})"
+    return None
+
+
+class InvalidIdError(StorageError, ValueError):
+    """Rows whose ids break the id rule (:func:`id_problem`); nothing was written."""
 
 
 SQLITE_CACHE_KIB = 64 * 1024
@@ -168,6 +195,7 @@ def upsert_frames(
     Parents are written before children so foreign keys hold. Returns rows written per entity.
     Payments implied by ``paid_date`` are never stored (they are derived on read).
     """
+    _check_ids(frames)
     written: dict[str, int] = {}
     for name in UPSERT_ORDER:
         frame = frames.get(name)
@@ -184,6 +212,24 @@ def upsert_frames(
         written[name] = len(frame)
     _refresh_statistics(connection, written)
     return written
+
+
+def _check_ids(frames: Mapping[str, pd.DataFrame]) -> None:
+    """Refuse ids no URL could name again (the last guard; callers report rows earlier)."""
+    for name, frame in frames.items():
+        if name not in ENTITIES or frame is None:
+            continue
+        for field in ENTITIES[name].fields:
+            if field.kind is not Kind.ID or field.name not in frame.columns:
+                continue
+            values = frame[field.name].dropna().astype(str)
+            if name == "payments":  # implied payments are never stored
+                values = values[~values.str.endswith(IMPLIED_PAYMENT_SUFFIX)]
+            bad = (values.str.len() > ID_MAX_LENGTH) | (values == "")
+            bad |= values.str.contains(_CONTROL_CHARACTER, regex=True)
+            if bad.any():
+                value = str(values[bad].iloc[0])
+                raise InvalidIdError(f"{name}.{field.name} {value[:80]!r}: {id_problem(value)}")
 
 
 # After a load this large, PostgreSQL's planner statistics are refreshed at once instead of at

@@ -11,13 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.as_of import evidence_dates, next_dates, read_ledger_dates
+from ledger.schema import ENTITIES, Kind
 from ledger.storage import (
+    id_problem,
     load_ledger,
     record_ingest_run,
     referenced_customers,
     upsert_frames,
 )
-from ledger.validate import IngestError, provided_columns, validate_frames
+from ledger.validate import IngestError, Issue, provided_columns, validate_frames
 from serving.auth import Caller, Role
 from serving.deps import StateDep, require
 from serving.errors import PayloadTooLarge, Unavailable, Unprocessable
@@ -45,6 +47,21 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _id_issues(entity: Entity, raw: pd.DataFrame) -> list[Issue]:
+    """Ids that break the one id rule (:func:`ledger.storage.id_problem`), found before any
+    query: no database is asked about an id it could not store (PostgreSQL refuses NUL)."""
+    issues = []
+    for field in ENTITIES[entity].fields:
+        if field.kind is not Kind.ID or field.name not in raw.columns:
+            continue
+        for row, value in zip(raw.index, raw[field.name], strict=True):
+            text = "" if value is None else str(value).strip()
+            problem = id_problem(text) if text else None  # a missing id is validation's to say
+            if problem is not None:
+                issues.append(Issue("records", int(row), field.name, text[:80], problem))
+    return issues
+
+
 def upsert(state: ServiceState, entity: Entity, body: Records, caller: Caller) -> dict[str, Any]:
     """Validate ``body`` against the stored ledger and upsert it, or change nothing; the
     ingest log records the batch and the ledger's as-of date after it."""
@@ -62,6 +79,9 @@ def upsert(state: ServiceState, entity: Entity, body: Records, caller: Caller) -
         dtype=object,
     )
     try:
+        issues = _id_issues(entity, raw)
+        if issues:
+            raise IngestError(issues)
         with state.engine.begin() as connection:
             # Only the customers the batch touches: a few rows must not read the whole book.
             touched = referenced_customers(connection, {entity: raw})

@@ -8,14 +8,14 @@ import threading
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import and_, select
 
 from ledger import tables
 from ledger.storage import load_ledger
 from serving.auth import Caller, Role
 from serving.decide import ledger_date
-from serving.deps import OFFICERS, StateDep, require
+from serving.deps import OFFICERS, IdPath, StateDep, require
 from serving.errors import NotFound
 from serving.rescore import rescore
 from serving.schemas import RescoreRequest
@@ -72,10 +72,10 @@ def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> dict[
 
 
 @router.get("/rescore/{job_id}")
-def rescore_status(
-    job_id: Annotated[str, Path(max_length=36)], state: StateDep, caller: Admin
-) -> dict[str, Any]:
+def rescore_status(job_id: IdPath, state: StateDep, caller: Admin) -> dict[str, Any]:
     """Status (queued, running, done, failed) and progress of a rescoring job."""
+    if len(job_id) > 36:  # a valid id, but longer than any job id
+        raise NotFound(f"no rescoring job with id {job_id!r}")
     runs = tables.rescore_runs
     with state.engine.connect() as connection:
         row = connection.execute(select(runs).where(runs.c.run_id == job_id)).first()

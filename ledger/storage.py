@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -257,6 +258,41 @@ def write_ledger(
         written = upsert_frames(connection, frames)
         record_ingest_run(connection, source, written, notes=None, dates=dates)
     return written
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that reads, checks and then writes: what the checks read still holds when
+    the write commits.
+
+    On SQLite it takes the database's write lock at BEGIN (``BEGIN IMMEDIATE``), so such
+    writers run one after another; readers are not blocked (WAL). Without it, the driver runs
+    the reads outside any transaction and only the first write takes the lock - two uploads
+    could both see an invoice unpaid and both pay it. On PostgreSQL the caller locks the rows
+    its checks depend on (:func:`lock_invoices`)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield connection
+
+
+def lock_invoices(connection: Connection, invoice_ids: Iterable[str]) -> None:
+    """Hold the rows of ``invoice_ids`` (those that exist) until the transaction ends, so
+    concurrent writers of the same invoices - their payments, amount or customer - take turns.
+    Locked in id order, so two writers never wait on each other in a cycle. PostgreSQL only:
+    a SQLite :func:`write_transaction` already holds the whole database's write lock."""
+    if connection.dialect.name != "postgresql":
+        return
+    ordered = sorted(set(invoice_ids))
+    inv = tables.invoices
+    for start in range(0, len(ordered), _MAX_IN_LIST):
+        chunk = ordered[start : start + _MAX_IN_LIST]
+        connection.execute(
+            select(inv.c.invoice_id)
+            .where(inv.c.invoice_id.in_(chunk))
+            .order_by(inv.c.invoice_id)
+            .with_for_update()
+        ).all()
 
 
 def record_ingest_run(

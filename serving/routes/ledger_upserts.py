@@ -15,9 +15,11 @@ from ledger.schema import ENTITIES, Kind
 from ledger.storage import (
     id_problem,
     load_ledger,
+    lock_invoices,
     record_ingest_run,
     referenced_customers,
     upsert_frames,
+    write_transaction,
 )
 from ledger.validate import IngestError, Issue, provided_columns, validate_frames
 from serving.auth import Caller, Role
@@ -62,6 +64,14 @@ def _id_issues(entity: Entity, raw: pd.DataFrame) -> list[Issue]:
     return issues
 
 
+def _invoice_ids(raw: pd.DataFrame) -> set[str]:
+    """The invoice ids a batch of invoices or payments names."""
+    if "invoice_id" not in raw.columns:
+        return set()
+    text = raw["invoice_id"].dropna().astype(str).str.strip()
+    return set(text[text != ""])
+
+
 def upsert(state: ServiceState, entity: Entity, body: Records, caller: Caller) -> dict[str, Any]:
     """Validate ``body`` against the stored ledger and upsert it, or change nothing; the
     ingest log records the batch and the ledger's as-of date after it."""
@@ -82,7 +92,11 @@ def upsert(state: ServiceState, entity: Entity, body: Records, caller: Caller) -
         issues = _id_issues(entity, raw)
         if issues:
             raise IngestError(issues)
-        with state.engine.begin() as connection:
+        with write_transaction(state.engine) as connection:
+            # The checks below (paid <= amount, which customer an invoice belongs to) read what
+            # concurrent uploads write: the invoices this batch names stay locked until it
+            # commits, so parallel uploads of the same invoices take turns.
+            lock_invoices(connection, _invoice_ids(raw))
             # Only the customers the batch touches: a few rows must not read the whole book.
             touched = referenced_customers(connection, {entity: raw})
             existing = load_ledger(connection, touched, implied_payments=False)

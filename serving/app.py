@@ -121,6 +121,8 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Jobs left queued or running by a worker that died are failed at start-up.
+        await asyncio.to_thread(rescore.sweep_orphans, state)
         if load_models:
             if not state.store.current.loaded:
                 model_routes.reload_champions(state, freeze=False)

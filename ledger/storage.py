@@ -66,6 +66,7 @@ class InvalidIdError(StorageError, ValueError):
 
 
 SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_BUSY_SECONDS = 30.0
 
 
 def make_engine(url: str) -> Engine:
@@ -86,7 +87,12 @@ def make_engine(url: str) -> Engine:
     # A server connection can drop between requests; a SQLite file cannot, so only
     # PostgreSQL pays for the ping on checkout.
     sqlite = parsed.get_backend_name() == "sqlite"
-    engine = create_engine(parsed, pool_pre_ping=not sqlite, pool_use_lifo=True)
+    # A SQLite writer waits this long for another writer's lock (a long ingest) before it gives
+    # up with "database is locked"; readers never wait (WAL).
+    connect_args = {"timeout": SQLITE_BUSY_SECONDS} if sqlite else {}
+    engine = create_engine(
+        parsed, pool_pre_ping=not sqlite, pool_use_lifo=True, connect_args=connect_args
+    )
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

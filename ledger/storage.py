@@ -7,7 +7,9 @@ re-ingesting the same rows idempotent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -37,7 +39,34 @@ class StorageError(RuntimeError):
     """The database cannot be used as asked (unsupported dialect, unreachable server…)."""
 
 
+# The one definition of a valid id (customer, invoice, payment, order, decision, job): 1 to 64
+# characters, no control characters. Every entry checks ids by it, so an id that is stored can
+# always be named again in a URL; PostgreSQL cannot store NUL at all, and SQLite would keep a
+# longer id than the column declares.
+ID_MAX_LENGTH = 64
+_CONTROL = "\\x00-\\x1f\\x7f-\\x9f"
+ID_PATTERN = f"^[^{_CONTROL}]{{1,{ID_MAX_LENGTH}}}$"
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL}]")
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid id (see ``ID_PATTERN``), or None when it is."""
+    if not value:
+        return "an id must not be empty"
+    if len(value) > ID_MAX_LENGTH:
+        return f"an id has at most {ID_MAX_LENGTH} characters; this one has {len(value):,}"
+    found = _CONTROL_CHARACTER.search(value)
+    if found is not None:
+        return f"an id must not contain control characters (found U+{ord(found.group()):04X})"
+    return None
+
+
+class InvalidIdError(StorageError, ValueError):
+    """Rows whose ids break the id rule (:func:`id_problem`); nothing was written."""
+
+
 SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_BUSY_SECONDS = 30.0
 
 
 def make_engine(url: str) -> Engine:
@@ -58,7 +87,12 @@ def make_engine(url: str) -> Engine:
     # A server connection can drop between requests; a SQLite file cannot, so only
     # PostgreSQL pays for the ping on checkout.
     sqlite = parsed.get_backend_name() == "sqlite"
-    engine = create_engine(parsed, pool_pre_ping=not sqlite, pool_use_lifo=True)
+    # A SQLite writer waits this long for another writer's lock (a long ingest) before it gives
+    # up with "database is locked"; readers never wait (WAL).
+    connect_args = {"timeout": SQLITE_BUSY_SECONDS} if sqlite else {}
+    engine = create_engine(
+        parsed, pool_pre_ping=not sqlite, pool_use_lifo=True, connect_args=connect_args
+    )
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -168,6 +202,7 @@ def upsert_frames(
     Parents are written before children so foreign keys hold. Returns rows written per entity.
     Payments implied by ``paid_date`` are never stored (they are derived on read).
     """
+    _check_ids(frames)
     written: dict[str, int] = {}
     for name in UPSERT_ORDER:
         frame = frames.get(name)
@@ -184,6 +219,24 @@ def upsert_frames(
         written[name] = len(frame)
     _refresh_statistics(connection, written)
     return written
+
+
+def _check_ids(frames: Mapping[str, pd.DataFrame]) -> None:
+    """Refuse ids no URL could name again (the last guard; callers report rows earlier)."""
+    for name, frame in frames.items():
+        if name not in ENTITIES or frame is None:
+            continue
+        for field in ENTITIES[name].fields:
+            if field.kind is not Kind.ID or field.name not in frame.columns:
+                continue
+            values = frame[field.name].dropna().astype(str)
+            if name == "payments":  # implied payments are never stored
+                values = values[~values.str.endswith(IMPLIED_PAYMENT_SUFFIX)]
+            bad = (values.str.len() > ID_MAX_LENGTH) | (values == "")
+            bad |= values.str.contains(_CONTROL_CHARACTER, regex=True)
+            if bad.any():
+                value = str(values[bad].iloc[0])
+                raise InvalidIdError(f"{name}.{field.name} {value[:80]!r}: {id_problem(value)}")
 
 
 # After a load this large, PostgreSQL's planner statistics are refreshed at once instead of at
@@ -211,6 +264,41 @@ def write_ledger(
         written = upsert_frames(connection, frames)
         record_ingest_run(connection, source, written, notes=None, dates=dates)
     return written
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that reads, checks and then writes: what the checks read still holds when
+    the write commits.
+
+    On SQLite it takes the database's write lock at BEGIN (``BEGIN IMMEDIATE``), so such
+    writers run one after another; readers are not blocked (WAL). Without it, the driver runs
+    the reads outside any transaction and only the first write takes the lock - two uploads
+    could both see an invoice unpaid and both pay it. On PostgreSQL the caller locks the rows
+    its checks depend on (:func:`lock_invoices`)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield connection
+
+
+def lock_invoices(connection: Connection, invoice_ids: Iterable[str]) -> None:
+    """Hold the rows of ``invoice_ids`` (those that exist) until the transaction ends, so
+    concurrent writers of the same invoices - their payments, amount or customer - take turns.
+    Locked in id order, so two writers never wait on each other in a cycle. PostgreSQL only:
+    a SQLite :func:`write_transaction` already holds the whole database's write lock."""
+    if connection.dialect.name != "postgresql":
+        return
+    ordered = sorted(set(invoice_ids))
+    inv = tables.invoices
+    for start in range(0, len(ordered), _MAX_IN_LIST):
+        chunk = ordered[start : start + _MAX_IN_LIST]
+        connection.execute(
+            select(inv.c.invoice_id)
+            .where(inv.c.invoice_id.in_(chunk))
+            .order_by(inv.c.invoice_id)
+            .with_for_update()
+        ).all()
 
 
 def record_ingest_run(

@@ -188,6 +188,10 @@ rescore_runs = Table(
     Column("policy_version", String(100)),
     Column("error", Text),
     Column("data_as_of", Date),  # the ledger's as-of date when the run scored (migration 0004)
+    # Who runs the job ("host:pid") and when it last said so (migration 0006): a queued or
+    # running job whose worker is gone or silent is failed (serving/rescore.py).
+    Column("worker", String(200)),
+    Column("heartbeat_at", DateTime(timezone=True)),
 )
 
 customer_scores = Table(

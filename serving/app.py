@@ -29,7 +29,12 @@ from serving.state import ServiceState
 
 
 class BodyLimit:
-    """Refuse bodies over ``max_bytes`` with 413, by header or while streaming."""
+    """Refuse bodies over ``max_bytes`` with 413, by header or while reading.
+
+    The body is read here, before the app, up to the limit: a chunked body (no
+    ``content-length``) that grows past it is refused with 413 too, where a limit enforced
+    inside the app's own body parsing would surface as a 400 "error parsing the body". At
+    most ``max_bytes`` is held, once, which the app would hold anyway to parse the JSON."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -62,25 +67,29 @@ class BodyLimit:
                     too_big = False
                 if too_big:
                     return await self._refuse(send)
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                return None  # the client went away before sending its body
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                return await self._refuse(send)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        try:
-            return await self.app(scope, limited, send)
-        except _TooLarge:
-            return await self._refuse(send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: wait for the disconnect
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-
-class _TooLarge(Exception):
-    pass
+        return await self.app(scope, replay, send)
 
 
 def _latest_request(state: ServiceState) -> int:
@@ -113,6 +122,8 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Jobs left queued or running by a worker that died are failed at start-up.
+        await asyncio.to_thread(rescore.sweep_orphans, state)
         if load_models:
             if not state.store.current.loaded:
                 model_routes.reload_champions(state, freeze=False)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import contextlib
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.tasks import CHAMPION_ALIAS, REGISTERED_MODELS, Task
+
+# The largest JSON an upload row takes, measured: an invoice with every column, 64-character
+# ids, 17-digit amounts and all four dates is 383 bytes compact and 521 bytes indented by four
+# spaces (payments and orders are smaller). The default body limit is a full batch of such rows,
+# so the documented batch of ``max_batch_rows`` can always be sent.
+UPLOAD_ROW_BYTES = 600
 
 
 class ServingConfig(BaseModel):
@@ -12,7 +21,11 @@ class ServingConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_body_bytes: int = Field(1_000_000, ge=1_000, description="Largest request body (413)")
+    max_body_bytes: int = Field(
+        10_000 * UPLOAD_ROW_BYTES,
+        ge=1_000,
+        description="Largest request body (413); by default max_batch_rows x UPLOAD_ROW_BYTES",
+    )
     max_batch_rows: int = Field(10_000, ge=1, description="Most rows in one bulk upsert (413)")
     default_pd_model: str = REGISTERED_MODELS[Task.DEFAULT_PD]
     late_payment_model: str = REGISTERED_MODELS[Task.LATE_PAYMENT]
@@ -35,3 +48,14 @@ class ServingConfig(BaseModel):
         description="How often each worker looks for a reload request (POST /v1/models/reload, "
         "arscore promote) in the database (0: never; only the answering worker reloads)",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _body_fits_a_full_batch(cls, data: Any) -> Any:
+        # Unless set, the body limit follows the batch limit: one full batch always fits.
+        if isinstance(data, dict) and data.get("max_body_bytes") is None:
+            rows = data.get("max_batch_rows", cls.model_fields["max_batch_rows"].default)
+            # A bad max_batch_rows is left for the field's own validation to name.
+            with contextlib.suppress(TypeError, ValueError):
+                data = {**data, "max_body_bytes": int(rows) * UPLOAD_ROW_BYTES}
+        return data

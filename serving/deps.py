@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ledger.storage import ID_MAX_LENGTH, ID_PATTERN
 from serving.auth import Caller, Role, authenticate
 from serving.state import ServiceState
 
@@ -26,8 +27,11 @@ async def get_state(request: Request) -> ServiceState:
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
-# Request parameters shared by several routes, bounded once here.
-CustomerPath = Annotated[str, Path(min_length=1, max_length=64)]
+# Request parameters shared by several routes, bounded once here. Every id in a path follows the
+# one id rule (ledger.storage.ID_PATTERN: 1-64 characters, no control characters): a broken id
+# is a 422 naming the parameter, a valid but unknown one a 404, on every database.
+IdPath = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
+CustomerPath = IdPath
 AsOfQuery = Annotated[
     dt.date | None, Query(description="Date of the answer; the ledger's as-of date if omitted")
 ]

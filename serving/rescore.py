@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, desc, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from features.ledger_arrays import LedgerArrays, from_day, to_day
 from ledger import tables
@@ -28,6 +32,119 @@ from models.scoring.invoices import score_open_invoices
 
 Progress = Callable[[int, int], None]
 CHUNK = 5_000
+# A job's worker writes a heartbeat this often; a queued or running job silent for
+# STALE_AFTER_SECONDS (or whose worker process is gone, on this host) is failed as orphaned.
+# The margin is wide because a heartbeat may wait on a long ingest's write lock (SQLite).
+HEARTBEAT_SECONDS = 10.0
+STALE_AFTER_SECONDS = 120.0
+UNFINISHED = ("queued", "running")
+
+
+def this_worker() -> str:
+    """This process as a job's worker: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _worker_alive(worker: str | None) -> bool | None:
+    """Whether ``worker``'s process still runs; None when that cannot be told from here
+    (another host, or no worker recorded)."""
+    if not worker:
+        return None
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user
+    return True
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back the stored UTC timestamps without their zone.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def fail_run(engine: Engine, run_id: str, reason: str) -> bool:
+    """Mark a queued or running job failed with ``reason``; False when it had already ended."""
+    runs = tables.rescore_runs
+    with engine.begin() as connection:
+        changed = connection.execute(
+            update(runs)
+            .where(runs.c.run_id == run_id, runs.c.status.in_(UNFINISHED))
+            .values(status="failed", error=reason[:4000], finished_at=dt.datetime.now(dt.UTC))
+        ).rowcount
+    return bool(changed)
+
+
+def fail_orphaned_runs(
+    engine: Engine, stale_after: float = STALE_AFTER_SECONDS, now: dt.datetime | None = None
+) -> list[str]:
+    """Fail every queued or running job whose worker is gone: its process no longer runs on
+    this host, or it has sent no heartbeat for ``stale_after`` seconds. Returns their ids."""
+    now = now or dt.datetime.now(dt.UTC)
+    runs = tables.rescore_runs
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(runs.c.run_id, runs.c.worker, runs.c.heartbeat_at, runs.c.started_at).where(
+                runs.c.status.in_(UNFINISHED)
+            )
+        ).all()
+    failed = []
+    for run_id, worker, heartbeat_at, started_at in rows:
+        beat = _utc(heartbeat_at or started_at)
+        silent = (now - beat).total_seconds()
+        who = worker or "an unrecorded worker"
+        if _worker_alive(worker) is False:
+            reason = (
+                f"the worker running this job ({who}) has stopped; "
+                f"last heartbeat {beat:%Y-%m-%d %H:%M:%S} UTC"
+            )
+        elif silent > stale_after:
+            reason = (
+                f"no heartbeat from the worker running this job ({who}) for {silent:,.0f} s "
+                f"(more than {stale_after:g} s): it stopped or hung"
+            )
+        else:
+            continue
+        if fail_run(engine, run_id, "orphaned: " + reason):
+            failed.append(run_id)
+    return failed
+
+
+class Heartbeat:
+    """While open, writes the job's heartbeat (and this worker) every ``every`` seconds from a
+    daemon thread; a failed write is skipped (the next one retries)."""
+
+    def __init__(self, engine: Engine, run_id: str, every: float = HEARTBEAT_SECONDS) -> None:
+        self.engine, self.run_id, self.every = engine, run_id, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{run_id}")
+
+    def _beat(self) -> None:
+        runs = tables.rescore_runs
+        while True:
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        update(runs)
+                        .where(runs.c.run_id == self.run_id)
+                        .values(worker=this_worker(), heartbeat_at=dt.datetime.now(dt.UTC))
+                    )
+            except SQLAlchemyError:
+                pass
+            if self._stop.wait(self.every):
+                return
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 @dataclass(frozen=True)
@@ -163,6 +280,8 @@ def rescore(
             "model_versions": json.dumps(dict(models.versions), sort_keys=True),
             "policy_version": policy.version,
             "data_as_of": data_as_of,
+            "worker": this_worker(),
+            "heartbeat_at": dt.datetime.now(dt.UTC),
         }
         if exists is None:
             connection.execute(
@@ -170,38 +289,32 @@ def rescore(
             )
         else:
             connection.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
-    arrays = LedgerArrays.from_ledger(ledger)
     scores: list[CustomerScore] = []
     try:
-        for start in range(0, len(ids), CHUNK):
-            codes = list(range(start, min(start + CHUNK, len(ids))))
-            part = score_customers(
-                arrays.subset(np.asarray(codes, dtype=np.int64)),
-                as_of,
-                models,
-                policy,
-                texts=texts,
-                currency=currency,
-            )
-            with engine.begin() as connection:
-                connection.execute(tables.customer_scores.insert(), [_row(run_id, s) for s in part])
-                connection.execute(
-                    update(runs).where(runs.c.run_id == run_id).values(done=start + len(part))
+        with Heartbeat(engine, run_id):
+            arrays = LedgerArrays.from_ledger(ledger)
+            for start in range(0, len(ids), CHUNK):
+                codes = list(range(start, min(start + CHUNK, len(ids))))
+                part = score_customers(
+                    arrays.subset(np.asarray(codes, dtype=np.int64)),
+                    as_of,
+                    models,
+                    policy,
+                    texts=texts,
+                    currency=currency,
                 )
-            scores.extend(part)
-            if progress is not None:
-                progress(len(scores), len(ids))
+                with engine.begin() as connection:
+                    connection.execute(
+                        tables.customer_scores.insert(), [_row(run_id, s) for s in part]
+                    )
+                    connection.execute(
+                        update(runs).where(runs.c.run_id == run_id).values(done=start + len(part))
+                    )
+                scores.extend(part)
+                if progress is not None:
+                    progress(len(scores), len(ids))
     except Exception as exc:
-        with engine.begin() as connection:
-            connection.execute(
-                update(runs)
-                .where(runs.c.run_id == run_id)
-                .values(
-                    status="failed",
-                    error=f"{type(exc).__name__}: {exc}",
-                    finished_at=dt.datetime.now(dt.UTC),
-                )
-            )
+        fail_run(engine, run_id, f"{type(exc).__name__}: {exc}")
         raise
     summary = summarise(scores, before)
     with engine.begin() as connection:

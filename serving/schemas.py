@@ -7,7 +7,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CustomerId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s].*$")]
+from ledger.storage import ID_MAX_LENGTH, ID_PATTERN
+
+# The one id rule (ledger.storage.ID_PATTERN); surrounding whitespace is stripped first.
+CustomerId = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
 Money = Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)]
 
 

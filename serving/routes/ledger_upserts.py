@@ -11,13 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.as_of import evidence_dates, next_dates, read_ledger_dates
+from ledger.schema import ENTITIES, Kind
 from ledger.storage import (
+    id_problem,
     load_ledger,
+    lock_invoices,
     record_ingest_run,
     referenced_customers,
     upsert_frames,
+    write_transaction,
 )
-from ledger.validate import IngestError, provided_columns, validate_frames
+from ledger.validate import IngestError, Issue, provided_columns, validate_frames
 from serving.auth import Caller, Role
 from serving.deps import StateDep, require
 from serving.errors import PayloadTooLarge, Unavailable, Unprocessable
@@ -45,6 +49,29 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _id_issues(entity: Entity, raw: pd.DataFrame) -> list[Issue]:
+    """Ids that break the one id rule (:func:`ledger.storage.id_problem`), found before any
+    query: no database is asked about an id it could not store (PostgreSQL refuses NUL)."""
+    issues = []
+    for field in ENTITIES[entity].fields:
+        if field.kind is not Kind.ID or field.name not in raw.columns:
+            continue
+        for row, value in zip(raw.index, raw[field.name], strict=True):
+            text = "" if value is None else str(value).strip()
+            problem = id_problem(text) if text else None  # a missing id is validation's to say
+            if problem is not None:
+                issues.append(Issue("records", int(row), field.name, text[:80], problem))
+    return issues
+
+
+def _invoice_ids(raw: pd.DataFrame) -> set[str]:
+    """The invoice ids a batch of invoices or payments names."""
+    if "invoice_id" not in raw.columns:
+        return set()
+    text = raw["invoice_id"].dropna().astype(str).str.strip()
+    return set(text[text != ""])
+
+
 def upsert(state: ServiceState, entity: Entity, body: Records, caller: Caller) -> dict[str, Any]:
     """Validate ``body`` against the stored ledger and upsert it, or change nothing; the
     ingest log records the batch and the ledger's as-of date after it."""
@@ -62,7 +89,14 @@ def upsert(state: ServiceState, entity: Entity, body: Records, caller: Caller) -
         dtype=object,
     )
     try:
-        with state.engine.begin() as connection:
+        issues = _id_issues(entity, raw)
+        if issues:
+            raise IngestError(issues)
+        with write_transaction(state.engine) as connection:
+            # The checks below (paid <= amount, which customer an invoice belongs to) read what
+            # concurrent uploads write: the invoices this batch names stay locked until it
+            # commits, so parallel uploads of the same invoices take turns.
+            lock_invoices(connection, _invoice_ids(raw))
             # Only the customers the batch touches: a few rows must not read the whole book.
             touched = referenced_customers(connection, {entity: raw})
             existing = load_ledger(connection, touched, implied_payments=False)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import and_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import tables
 from ledger.storage import load_ledger
 from serving.auth import Caller, Role
 from serving.decide import ledger_date
-from serving.deps import OFFICERS, StateDep, require
+from serving.deps import OFFICERS, IdPath, StateDep, require
 from serving.errors import NotFound
-from serving.rescore import rescore
+from serving.rescore import Heartbeat, fail_orphaned_runs, fail_run, rescore, this_worker
 from serving.schemas import RescoreRequest
 from serving.state import ServiceState
 
@@ -26,12 +28,16 @@ Admin = Annotated[Caller, Depends(require(Role.RISK_ADMIN))]
 
 
 def _run_job(state: ServiceState, run_id: str, as_of: dt.date, data_as_of: dt.date | None) -> None:
-    """The job body; failures are stored on the run by :func:`serving.rescore.rescore`."""
+    """The job body. Whatever stops it - the ledger unreadable at the start, a scoring error -
+    ends the run ``failed`` with the reason (a background thread has no caller to tell); if
+    even that write fails, the run's heartbeat stops and the orphan sweep fails it later."""
     try:
+        with Heartbeat(state.engine, run_id):
+            ledger = load_ledger(state.engine)
         champions = state.store.current
         rescore(
             state.engine,
-            load_ledger(state.engine),
+            ledger,
             as_of,
             champions.scoring(),
             state.policy,
@@ -40,25 +46,37 @@ def _run_job(state: ServiceState, run_id: str, as_of: dt.date, data_as_of: dt.da
             run_id=run_id,
             data_as_of=data_as_of,
         )
-    except Exception:  # recorded on the run row; a background thread has no caller to tell
-        return
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            fail_run(state.engine, run_id, f"{type(exc).__name__}: {exc}")
+
+
+def sweep_orphans(state: ServiceState) -> None:
+    """Fail jobs whose worker died (see :func:`serving.rescore.fail_orphaned_runs`); a
+    database that cannot be read now is swept on the next call."""
+    with contextlib.suppress(SQLAlchemyError):
+        fail_orphaned_runs(state.engine)
 
 
 @router.post("/rescore", status_code=202)
 def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> dict[str, Any]:
     """Start scoring every customer as of ``as_of`` (the ledger's as-of date if omitted); poll
     the job."""
+    sweep_orphans(state)
     date = ledger_date(state, body.as_of)
     as_of = date.day
     run_id = str(uuid.uuid4())
     runs = tables.rescore_runs
+    now = dt.datetime.now(dt.UTC)
     with state.engine.begin() as connection:
         connection.execute(
             runs.insert().values(
                 run_id=run_id,
                 as_of=as_of,
                 status="queued",
-                started_at=dt.datetime.now(dt.UTC),
+                started_at=now,
+                worker=this_worker(),
+                heartbeat_at=now,
                 total=0,
                 done=0,
                 data_as_of=date.data_as_of,
@@ -72,10 +90,11 @@ def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> dict[
 
 
 @router.get("/rescore/{job_id}")
-def rescore_status(
-    job_id: Annotated[str, Path(max_length=36)], state: StateDep, caller: Admin
-) -> dict[str, Any]:
+def rescore_status(job_id: IdPath, state: StateDep, caller: Admin) -> dict[str, Any]:
     """Status (queued, running, done, failed) and progress of a rescoring job."""
+    if len(job_id) > 36:  # a valid id, but longer than any job id
+        raise NotFound(f"no rescoring job with id {job_id!r}")
+    sweep_orphans(state)  # a job whose worker died ends "failed", not "running" forever
     runs = tables.rescore_runs
     with state.engine.connect() as connection:
         row = connection.execute(select(runs).where(runs.c.run_id == job_id)).first()

@@ -19,7 +19,7 @@ from serving.decide import (
     ledger_date,
     scoring_date,
 )
-from serving.deps import OFFICERS, IdempotencyKey, StateDep, require
+from serving.deps import OFFICERS, IdempotencyKey, IdPath, StateDep, require
 from serving.errors import NotFound
 from serving.schemas import OnboardingRequest, ScoreRequest
 from serving.state import ServiceState
@@ -114,9 +114,9 @@ def onboarding_score(
 
 
 @router.get("/decisions/{decision_id}")
-def decision(decision_id: str, state: StateDep, caller: Officer) -> dict[str, Any]:
+def decision(decision_id: IdPath, state: StateDep, caller: Officer) -> dict[str, Any]:
     """A stored decision with who made it, when, under which models and policy."""
-    if len(decision_id) > 36:
+    if len(decision_id) > 36:  # a valid id, but longer than any decision id
         raise NotFound(f"no decision with id {decision_id!r}")
     with state.engine.connect() as connection:
         found = get_decision(connection, decision_id)

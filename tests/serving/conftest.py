@@ -29,8 +29,10 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from arscore.policy import Policy
+from ledger import tables
 from ledger.frames import Ledger
 from ledger.storage import make_engine, upgrade, write_ledger
 from ledger.synth import SynthConfig, generate
@@ -169,3 +171,41 @@ def private_service(trained: Trained, tmp_path: Path) -> tuple[ServiceState, dic
     for tests that break the database or the registry."""
     state = make_state(trained, copy_database(trained, tmp_path))
     return state, make_tokens(state)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service on its own database (SQLite or PostgreSQL), models not loaded, in-process."""
+
+    app: TestClient
+    tokens: dict[str, str]
+    state: ServiceState
+    customers: list[str]
+
+    def call(self, role: str, method: str, path: str, **kwargs) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}", **kwargs.pop("headers", {})}
+        return self.app.request(method, path, headers=headers, **kwargs)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def service_on(
+    request: pytest.FixtureRequest, trained: Trained, tmp_path: Path
+) -> Iterator[Service]:
+    """The service on a private database: a copy of the trained SQLite file, or a fresh
+    PostgreSQL schema holding 20 of its customers; for tests that write or break it."""
+    if request.param == "sqlite":
+        state = make_state(trained, copy_database(trained, tmp_path))
+    else:
+        state = make_state(trained, request.getfixturevalue("pg_url"))
+        ids = trained.ledger.customers["customer_id"].iloc[:20].tolist()
+        write_ledger(state.engine, trained.ledger.for_customers(ids))
+    tokens = make_tokens(state)
+    with state.engine.connect() as connection:
+        customers = list(
+            connection.execute(
+                select(tables.customers.c.customer_id).order_by(tables.customers.c.customer_id)
+            ).scalars()
+        )
+    with TestClient(create_app(state, load_models=False)) as app:
+        yield Service(app, tokens, state, customers)
+    state.engine.dispose()

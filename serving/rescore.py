@@ -158,7 +158,6 @@ class RescoreResult:
 
 
 def _row(run_id: str, s: CustomerScore) -> dict[str, Any]:
-    limit = s.recommended_credit_limit
     return {
         "run_id": run_id,
         "customer_id": s.customer_id,
@@ -167,8 +166,8 @@ def _row(run_id: str, s: CustomerScore) -> dict[str, Any]:
         "late_payment_probability": s.late_payment_probability,
         "expected_days_late": s.expected_days_late,
         "risk_grade": s.risk_grade,
-        "score": None if s.score is None else round(s.score),
-        "recommended_credit_limit": None if limit is None else limit["amount"],
+        "score": round(s.score),
+        "recommended_credit_limit": s.recommended_credit_limit["amount"],
         "current_credit_limit": s.current_credit_limit,
         "overdue_risk": s.overdue_risk["grade"],
         "reasons": json.dumps(s.reasons[:3]),
@@ -349,9 +348,7 @@ def write_csvs(
                 "late_payment_probability": s.late_payment_probability,
                 "risk_grade": s.risk_grade,
                 "score": s.score,
-                "recommended_credit_limit": None
-                if s.recommended_credit_limit is None
-                else s.recommended_credit_limit["amount"],
+                "recommended_credit_limit": s.recommended_credit_limit["amount"],
                 "overdue_risk": s.overdue_risk["grade"],
                 "top_reasons": " | ".join(r["text"] for r in s.reasons[:3]),
             }

@@ -11,7 +11,7 @@ every other place does.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -106,16 +106,8 @@ def print_portfolio(
         head.add_row(label, value)
     console.print(head)
 
-    buckets = Table(title="Aging buckets")
-    for column in ("bucket", "amount", "invoices", "share"):
-        buckets.add_column(column, justify="left" if column == "bucket" else "right")
-    for bucket, row in report.portfolio.iterrows():
-        buckets.add_row(
-            str(bucket),
-            _money(row["amount"], currency),
-            f"{row['count']:,.0f}",
-            _share(row["share"]),
-        )
+    portfolio = report.portfolio
+    buckets = _buckets_table("Aging buckets", portfolio.index, portfolio, currency)
     console.print(buckets)
 
     if debtors.empty:
@@ -208,14 +200,7 @@ def print_customer(detail: CustomerAging, as_of: pd.Timestamp, currency: str) ->
         head.add_row(label, value)
     console.print(head)
 
-    aging_table = Table(title="Aging")
-    for column in ("bucket", "amount", "invoices", "share"):
-        aging_table.add_column(column, justify="left" if column == "bucket" else "right")
-    for _, b in detail.buckets.iterrows():
-        aging_table.add_row(
-            b["bucket"], _money(b["amount"], currency), f"{b['count']:,}", _share(b["share"])
-        )
-    console.print(aging_table)
+    console.print(_buckets_table("Aging", detail.buckets["bucket"], detail.buckets, currency))
 
     if not invoices.empty:
         inv = Table(title="Open invoices")
@@ -289,3 +274,17 @@ def _oldest(days: float) -> str:
 def _grade(grade: str) -> str:
     colour = {"low": "green", "medium": "yellow", "high": "red", "critical": "bold red"}[grade]
     return f"[{colour}]{grade}[/]"
+
+
+def _buckets_table(
+    title: str, labels: Iterable[object], rows: pd.DataFrame, currency: str
+) -> Table:
+    """Amount, invoice count and share per aging bucket (portfolio or one customer)."""
+    table = Table(title=title)
+    for column in ("bucket", "amount", "invoices", "share"):
+        table.add_column(column, justify="left" if column == "bucket" else "right")
+    for label, amount, count, share in zip(
+        labels, rows["amount"], rows["count"], rows["share"], strict=True
+    ):
+        table.add_row(str(label), _money(amount, currency), f"{count:,.0f}", _share(share))
+    return table

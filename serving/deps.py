@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ledger.storage import ID_MAX_LENGTH, ID_PATTERN
 from serving.auth import Caller, Role, authenticate
+from serving.schemas import IsoDate
 from serving.state import ServiceState
 
 _bearer = HTTPBearer(auto_error=False, description="arscore API token: `arscore token create`")
@@ -33,7 +33,7 @@ StateDep = Annotated[ServiceState, Depends(get_state)]
 IdPath = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
 CustomerPath = IdPath
 AsOfQuery = Annotated[
-    dt.date | None, Query(description="Date of the answer; the ledger's as-of date if omitted")
+    IsoDate | None, Query(description="Date of the answer; the ledger's as-of date if omitted")
 ]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)

@@ -17,7 +17,7 @@ from ledger import tables
 from ledger.storage import load_ledger
 from serving.auth import Caller, Role
 from serving.decide import ledger_date
-from serving.deps import OFFICERS, IdPath, StateDep, require
+from serving.deps import OFFICERS, AsOfQuery, IdPath, StateDep, require
 from serving.errors import NotFound
 from serving.rescore import Heartbeat, fail_orphaned_runs, fail_run, rescore, this_worker
 from serving.schemas import RescoreRequest
@@ -118,7 +118,7 @@ def rescore_status(job_id: IdPath, state: StateDep, caller: Admin) -> dict[str, 
 def portfolio_scores(
     state: StateDep,
     caller: Annotated[Caller, Depends(require(*OFFICERS))],
-    as_of: Annotated[dt.date | None, Query()] = None,
+    as_of: AsOfQuery = None,
     grade: Annotated[int | None, Query(ge=1, le=50)] = None,
     changed_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
@@ -15,63 +15,69 @@ from models.tasks import Task
 from serving.auth import Caller
 from serving.decide import customer_ledger, ledger_date
 from serving.deps import ANY_ROLE, OFFICERS, AsOfQuery, CustomerPath, StateDep, require
+from serving.responses.aging import CollectionView, CustomerAging, PortfolioAging
+from serving.responses.common import AUTHENTICATED, errors
 
 router = APIRouter(prefix="/v1", tags=["aging"])
 
 
-@router.get("/customers/{customer_id}/aging")
+@router.get("/customers/{customer_id}/aging", responses=errors(*AUTHENTICATED, 404, 422))
 def customer_aging(
     customer_id: CustomerPath,
     state: StateDep,
     caller: Annotated[Caller, Depends(require(*ANY_ROLE))],
     as_of: AsOfQuery = None,
-) -> dict[str, Any]:
+) -> CustomerAging:
     """Buckets, overdue figures, DSO and the open invoices of one customer."""
     date = ledger_date(state, as_of)
     day = date.day
     report = age_ledger(customer_ledger(state, customer_id), day, state.policy.rules)
     row = report.customers.iloc[0]
-    return jsonable(
-        {
-            "customer_id": customer_id,
-            "as_of": day.isoformat(),
-            **date.fields(),
-            **aging_figures(row, report.buckets),
-            "credit_limit": float(row["credit_limit"]),
-            "exposure": float(row["exposure"]),
-            "overdue_risk": {"grade": str(row["risk_grade"]), "strategy": str(row["strategy"])},
-            "invoices": records(report.invoices),
-        }
+    return CustomerAging.model_validate(
+        jsonable(
+            {
+                "customer_id": customer_id,
+                "as_of": day.isoformat(),
+                **date.fields(),
+                **aging_figures(row, report.buckets),
+                "credit_limit": float(row["credit_limit"]),
+                "exposure": float(row["exposure"]),
+                "overdue_risk": {"grade": str(row["risk_grade"]), "strategy": str(row["strategy"])},
+                "invoices": records(report.invoices),
+            }
+        )
     )
 
 
-@router.get("/portfolio/aging")
+@router.get("/portfolio/aging", responses=errors(*AUTHENTICATED, 422))
 def portfolio_aging(
     state: StateDep,
     caller: Annotated[Caller, Depends(require(*ANY_ROLE))],
     as_of: AsOfQuery = None,
-) -> dict[str, Any]:
+) -> PortfolioAging:
     """The portfolio's buckets and totals (DSO, CEI, overdue ratio) and warning count."""
     date = ledger_date(state, as_of)
     day = date.day
     report = age_ledger(load_ledger(state.engine), day, state.policy.rules)
-    return jsonable(
-        {
-            "as_of": day.isoformat(),
-            **date.fields(),
-            "buckets": records(report.portfolio),
-            "summary": report.summary,
-        }
+    return PortfolioAging.model_validate(
+        jsonable(
+            {
+                "as_of": day.isoformat(),
+                **date.fields(),
+                "buckets": records(report.portfolio),
+                "summary": report.summary,
+            }
+        )
     )
 
 
-@router.get("/customers/{customer_id}/invoices")
+@router.get("/customers/{customer_id}/invoices", responses=errors(*AUTHENTICATED, 403, 404, 422))
 def customer_invoices(
     customer_id: CustomerPath,
     state: StateDep,
     caller: Annotated[Caller, Depends(require(*OFFICERS))],
     as_of: AsOfQuery = None,
-) -> dict[str, Any]:
+) -> CollectionView:
     """The collector's view: open invoices with days overdue, collection step and the
     late-payment probability of each."""
     date = ledger_date(state, as_of)
@@ -84,11 +90,13 @@ def customer_invoices(
     }
     if models.days_late is None:
         unavailable[Task.DAYS_LATE] = models.reason_missing(Task.DAYS_LATE)
-    return {
-        "customer_id": customer_id,
-        "as_of": day.isoformat(),
-        **date.fields(),
-        "invoices": records(view),
-        "model_versions": dict(models.versions),
-        "unavailable": unavailable,
-    }
+    return CollectionView.model_validate(
+        {
+            "customer_id": customer_id,
+            "as_of": day.isoformat(),
+            **date.fields(),
+            "invoices": records(view),
+            "model_versions": dict(models.versions),
+            "unavailable": unavailable,
+        }
+    )

@@ -10,17 +10,24 @@ from sqlalchemy import text
 
 from ledger.as_of import data_age_days, stale_warning, utc_today
 from serving.deps import StateDep
+from serving.responses.health import Alive, Readiness
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+def healthz() -> Alive:
     """The process is alive."""
-    return {"status": "ok"}
+    return Alive(status="ok")
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={
+        503: {"model": Readiness, "description": "Not ready: `problems` say why"},
+    },
+)
 def readyz(state: StateDep) -> JSONResponse:
     """Ready when the database answers and no champion failed to load; else 503.
 

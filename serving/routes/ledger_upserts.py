@@ -25,12 +25,15 @@ from ledger.validate import IngestError, Issue, provided_columns, validate_frame
 from serving.auth import Caller, Role
 from serving.deps import StateDep, require
 from serving.errors import PayloadTooLarge, Unavailable, Unprocessable
+from serving.responses.common import AUTHENTICATED, WITH_BODY, errors
+from serving.responses.ledger import UpsertResult
 from serving.state import ServiceState
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 Admin = Annotated[Caller, Depends(require(Role.RISK_ADMIN))]
 Cell = Annotated[str, Field(max_length=500)] | int | float | bool | None
 Entity = Literal["invoices", "payments", "orders"]
+UPSERT_ERRORS = errors(*AUTHENTICATED, *WITH_BODY, 403)
 
 
 class Records(BaseModel):
@@ -72,7 +75,7 @@ def _invoice_ids(raw: pd.DataFrame) -> set[str]:
     return set(text[text != ""])
 
 
-def upsert(state: ServiceState, entity: Entity, body: Records, caller: Caller) -> dict[str, Any]:
+def upsert(state: ServiceState, entity: Entity, body: Records, caller: Caller) -> UpsertResult:
     """Validate ``body`` against the stored ledger and upsert it, or change nothing; the
     ingest log records the batch and the ledger's as-of date after it."""
     limit = state.config.max_batch_rows
@@ -122,26 +125,26 @@ def upsert(state: ServiceState, entity: Entity, body: Records, caller: Caller) -
     except SQLAlchemyError as exc:
         raise Unavailable("the ledger could not be written; nothing was changed") from exc
     state.ledger_clock.set(dates)
-    return {
-        "entity": entity,
-        "rows_written": written,
-        "data_as_of": None if dates.as_of is None else dates.as_of.isoformat(),
-    }
+    return UpsertResult(
+        entity=entity,
+        rows_written=written,
+        data_as_of=None if dates.as_of is None else dates.as_of.isoformat(),
+    )
 
 
-@router.post("/invoices")
-def upsert_invoices(body: Records, state: StateDep, caller: Admin) -> dict[str, Any]:
+@router.post("/invoices", responses=UPSERT_ERRORS)
+def upsert_invoices(body: Records, state: StateDep, caller: Admin) -> UpsertResult:
     """Insert or update invoices by ``invoice_id``."""
     return upsert(state, "invoices", body, caller)
 
 
-@router.post("/payments")
-def upsert_payments(body: Records, state: StateDep, caller: Admin) -> dict[str, Any]:
+@router.post("/payments", responses=UPSERT_ERRORS)
+def upsert_payments(body: Records, state: StateDep, caller: Admin) -> UpsertResult:
     """Insert or update payments by ``payment_id``."""
     return upsert(state, "payments", body, caller)
 
 
-@router.post("/orders")
-def upsert_orders(body: Records, state: StateDep, caller: Admin) -> dict[str, Any]:
+@router.post("/orders", responses=UPSERT_ERRORS)
+def upsert_orders(body: Records, state: StateDep, caller: Admin) -> UpsertResult:
     """Insert or update open orders by ``order_id``."""
     return upsert(state, "orders", body, caller)

@@ -16,24 +16,27 @@ from serving.decide import customer_ledger, decide, ledger_date
 from serving.deps import ANY_ROLE, OFFICERS, CustomerPath, IdempotencyKey, StateDep, require
 from serving.errors import NotFound, Unavailable
 from serving.limit_check import check_position, read_position
+from serving.responses.common import AUTHENTICATED, WITH_BODY, errors
+from serving.responses.limits import CreditLimitChange, LimitCheck
 from serving.schemas import CreditLimitRequest, LimitCheckRequest
 from serving.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["credit limits"])
 
 
-@router.post("/limit-checks")
+@router.post("/limit-checks", responses=errors(*AUTHENTICATED, *WITH_BODY, 404, 409))
 async def limit_check(
     body: LimitCheckRequest,
     state: StateDep,
     caller: Annotated[Caller, Depends(require(*ANY_ROLE))],
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> LimitCheck:
     """Approve, refer or decline an order against the customer's limit (no model call)."""
     # In a worker thread, not on the event loop: the check itself takes about a millisecond,
     # but its audit insert waits for the database's write lock, which on SQLite a long ingest
     # holds for many seconds - on the loop, that wait stalled every request of the worker.
-    return await anyio.to_thread.run_sync(_limit_check, body, state, caller, idempotency_key)
+    answer = await anyio.to_thread.run_sync(_limit_check, body, state, caller, idempotency_key)
+    return LimitCheck.model_validate(answer)
 
 
 def _limit_check(
@@ -63,14 +66,17 @@ def _limit_check(
     )
 
 
-@router.put("/customers/{customer_id}/credit-limit")
+@router.put(
+    "/customers/{customer_id}/credit-limit",
+    responses=errors(*AUTHENTICATED, *WITH_BODY, 403, 404, 409),
+)
 def set_credit_limit(
     customer_id: CustomerPath,
     body: CreditLimitRequest,
     state: StateDep,
     caller: Annotated[Caller, Depends(require(*OFFICERS))],
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> CreditLimitChange:
     """Set the approved credit limit; the change and its reason are stored with the decision."""
     ledger = customer_ledger(state, customer_id)
     old = ledger.customers["credit_limit"].iloc[0]
@@ -105,7 +111,7 @@ def set_credit_limit(
             )
         )
 
-    return decide(
+    answer = decide(
         state,
         caller,
         "PUT /v1/customers/{customer_id}/credit-limit",
@@ -115,3 +121,4 @@ def set_credit_limit(
         compute,
         extra=store,
     )
+    return CreditLimitChange.model_validate(answer)

@@ -13,6 +13,8 @@ from serving.deps import OFFICERS, StateDep, require
 from serving.heap import freeze_long_lived
 from serving.metrics import MODEL_VERSION
 from serving.reload_signal import record_reload_request
+from serving.responses.common import AUTHENTICATED, errors
+from serving.responses.models import ModelList, ReloadReport
 from serving.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["models"])
@@ -30,36 +32,42 @@ def reload_champions(state: ServiceState, *, freeze: bool = True) -> dict[str, A
     return report
 
 
-@router.get("/models")
+@router.get("/models", responses=errors(*AUTHENTICATED, 403))
 def list_models(
     state: StateDep, caller: Annotated[Caller, Depends(require(*OFFICERS))]
-) -> dict[str, Any]:
+) -> ModelList:
     """Versions, alias, load time and key test metrics of each served model."""
     champions = state.store.current
-    return jsonable(
-        {
-            "alias": state.config.model_alias,
-            "models": [
-                {
-                    "task": m.task,
-                    "name": m.name,
-                    "version": m.version,
-                    "loaded_at": m.loaded_at.isoformat(),
-                    "metrics": dict(m.bundle.metrics),
-                }
-                for m in champions.loaded.values()
-            ],
-            "missing": champions.missing,
-            "errors": champions.errors,
-            "policy_version": state.policy_version,
-        }
+    return ModelList.model_validate(
+        jsonable(
+            {
+                "alias": state.config.model_alias,
+                "models": [
+                    {
+                        "task": m.task,
+                        "name": m.name,
+                        "version": m.version,
+                        "loaded_at": m.loaded_at.isoformat(),
+                        "metrics": dict(m.bundle.metrics),
+                    }
+                    for m in champions.loaded.values()
+                ],
+                "missing": champions.missing,
+                "errors": champions.errors,
+                "policy_version": state.policy_version,
+            }
+        )
     )
 
 
-@router.post("/models/reload")
+@router.post(
+    "/models/reload",
+    responses=errors(*AUTHENTICATED, 403),
+    response_model_exclude_none=True,  # an outcome names a version or reason only if it has one
+)
 def reload_models(
     state: StateDep, caller: Annotated[Caller, Depends(require(Role.RISK_ADMIN))]
-) -> dict[str, Any]:
+) -> ReloadReport:
     """Load the current champions; a model that fails keeps its previous version serving."""
     report = reload_champions(state)
     try:
@@ -78,4 +86,6 @@ def reload_models(
             "this worker reloaded now; the reload request could not be recorded, so other "
             f"workers follow only at their next registry poll ({poll:g} s)"
         )
-    return {"models": report, "served": state.store.current.versions(), "note": note}
+    return ReloadReport.model_validate(
+        {"models": report, "served": state.store.current.versions(), "note": note}
+    )

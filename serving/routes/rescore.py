@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import threading
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import and_, select
@@ -20,6 +20,8 @@ from serving.decide import ledger_date
 from serving.deps import OFFICERS, AsOfQuery, IdPath, StateDep, require
 from serving.errors import NotFound
 from serving.rescore import Heartbeat, fail_orphaned_runs, fail_run, rescore, this_worker
+from serving.responses.common import AUTHENTICATED, WITH_BODY, errors
+from serving.responses.rescore import PortfolioScores, RescoreJob, RescoreStarted
 from serving.schemas import RescoreRequest
 from serving.state import ServiceState
 
@@ -58,8 +60,8 @@ def sweep_orphans(state: ServiceState) -> None:
         fail_orphaned_runs(state.engine)
 
 
-@router.post("/rescore", status_code=202)
-def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> dict[str, Any]:
+@router.post("/rescore", status_code=202, responses=errors(*AUTHENTICATED, *WITH_BODY, 403))
+def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> RescoreStarted:
     """Start scoring every customer as of ``as_of`` (the ledger's as-of date if omitted); poll
     the job."""
     sweep_orphans(state)
@@ -86,11 +88,13 @@ def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> dict[
         target=_run_job, args=(state, run_id, as_of, date.data_as_of), daemon=True
     )
     job.start()
-    return {"job_id": run_id, "status": "queued", "as_of": as_of.isoformat(), **date.fields()}
+    return RescoreStarted.model_validate(
+        {"job_id": run_id, "status": "queued", "as_of": as_of.isoformat(), **date.fields()}
+    )
 
 
-@router.get("/rescore/{job_id}")
-def rescore_status(job_id: IdPath, state: StateDep, caller: Admin) -> dict[str, Any]:
+@router.get("/rescore/{job_id}", responses=errors(*AUTHENTICATED, 403, 404, 422))
+def rescore_status(job_id: IdPath, state: StateDep, caller: Admin) -> RescoreJob:
     """Status (queued, running, done, failed) and progress of a rescoring job."""
     if len(job_id) > 36:  # a valid id, but longer than any job id
         raise NotFound(f"no rescoring job with id {job_id!r}")
@@ -101,20 +105,20 @@ def rescore_status(job_id: IdPath, state: StateDep, caller: Admin) -> dict[str, 
     if row is None:
         raise NotFound(f"no rescoring job with id {job_id!r}")
     m = row._mapping
-    return {
-        "job_id": m["run_id"],
-        "as_of": m["as_of"].isoformat(),
-        "data_as_of": _iso(m["data_as_of"]),
-        "status": m["status"],
-        "total": m["total"],
-        "done": m["done"],
-        "progress": (m["done"] / m["total"]) if m["total"] else 0.0,
-        "model_versions": json.loads(m["model_versions"]) if m["model_versions"] else {},
-        "error": m["error"],
-    }
+    return RescoreJob(
+        job_id=m["run_id"],
+        as_of=m["as_of"].isoformat(),
+        data_as_of=_iso(m["data_as_of"]),
+        status=m["status"],
+        total=m["total"],
+        done=m["done"],
+        progress=(m["done"] / m["total"]) if m["total"] else 0.0,
+        model_versions=json.loads(m["model_versions"]) if m["model_versions"] else {},
+        error=m["error"],
+    )
 
 
-@router.get("/scores")
+@router.get("/scores", responses=errors(*AUTHENTICATED, 403, 404, 422))
 def portfolio_scores(
     state: StateDep,
     caller: Annotated[Caller, Depends(require(*OFFICERS))],
@@ -122,7 +126,7 @@ def portfolio_scores(
     grade: Annotated[int | None, Query(ge=1, le=50)] = None,
     changed_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
-) -> dict[str, Any]:
+) -> PortfolioScores:
     """The latest finished run's scores (or the latest run for ``as_of``), optionally one
     grade, or only customers whose grade changed since the latest run as of an earlier date."""
     runs, scores = tables.rescore_runs, tables.customer_scores
@@ -165,14 +169,16 @@ def portfolio_scores(
         m["reasons"] = json.loads(m["reasons"] or "[]")
         m["early_warnings"] = json.loads(m["early_warnings"] or "[]")
         out.append(m)
-    return {
-        "run_id": run_id,
-        "previous_run_id": earlier,
-        "as_of": found[0].as_of.isoformat(),
-        "data_as_of": _iso(found[0].data_as_of),
-        "count": len(out),
-        "scores": out[:limit],
-    }
+    return PortfolioScores.model_validate(
+        {
+            "run_id": run_id,
+            "previous_run_id": earlier,
+            "as_of": found[0].as_of.isoformat(),
+            "data_as_of": _iso(found[0].data_as_of),
+            "count": len(out),
+            "scores": out[:limit],
+        }
+    )
 
 
 def _iso(day: dt.date | None) -> str | None:

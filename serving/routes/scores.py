@@ -21,6 +21,9 @@ from serving.decide import (
 )
 from serving.deps import OFFICERS, IdempotencyKey, IdPath, StateDep, require
 from serving.errors import NotFound
+from serving.responses.common import AUTHENTICATED, WITH_BODY, errors
+from serving.responses.decisions import StoredDecision
+from serving.responses.scoring import ApplicantScore, CustomerScore
 from serving.schemas import OnboardingRequest, ScoreRequest
 from serving.state import ServiceState
 
@@ -28,23 +31,24 @@ router = APIRouter(prefix="/v1", tags=["scores"])
 Officer = Annotated[Caller, Depends(require(*OFFICERS))]
 
 
-@router.post("/scores")
+@router.post("/scores", responses=errors(*AUTHENTICATED, *WITH_BODY, 403, 404, 409))
 async def score(
     body: ScoreRequest,
     request: Request,
     state: StateDep,
     caller: Officer,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> CustomerScore:
     """Score an existing customer: default and late-payment probability, grade, reasons,
     aging, overdue risk, early warnings, recommended limit and action; ``pd_basis`` says
     whether the default-PD model or the policy's expert scorecard gave the PD."""
     # One score at a time per worker (the app's limiter): a score is ~20 ms of Python and
     # numpy under the GIL, so several in threads only add switching; queued requests wait
     # without burning CPU.
-    return await anyio.to_thread.run_sync(
+    answer = await anyio.to_thread.run_sync(
         _score, body, state, caller, idempotency_key, limiter=request.app.state.score_limiter
     )
+    return CustomerScore.model_validate(answer)
 
 
 def _score(
@@ -75,13 +79,13 @@ def _score(
     )
 
 
-@router.post("/onboarding/scores")
+@router.post("/onboarding/scores", responses=errors(*AUTHENTICATED, *WITH_BODY, 403, 409))
 def onboarding_score(
     body: OnboardingRequest,
     state: StateDep,
     caller: Officer,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> ApplicantScore:
     """Score an applicant from its profile with the onboarding model, or with the policy's
     expert scorecard when none is loaded (``pd_basis`` says which)."""
     as_of = scoring_date(body.as_of)
@@ -108,13 +112,13 @@ def onboarding_score(
         }
         return outputs, versions
 
-    return decide(
-        state, caller, "POST /v1/onboarding/scores", None, inputs, idempotency_key, compute
+    return ApplicantScore.model_validate(
+        decide(state, caller, "POST /v1/onboarding/scores", None, inputs, idempotency_key, compute)
     )
 
 
-@router.get("/decisions/{decision_id}")
-def decision(decision_id: IdPath, state: StateDep, caller: Officer) -> dict[str, Any]:
+@router.get("/decisions/{decision_id}", responses=errors(*AUTHENTICATED, 403, 404, 422))
+def decision(decision_id: IdPath, state: StateDep, caller: Officer) -> StoredDecision:
     """A stored decision with who made it, when, under which models and policy."""
     if len(decision_id) > 36:  # a valid id, but longer than any decision id
         raise NotFound(f"no decision with id {decision_id!r}")
@@ -122,16 +126,16 @@ def decision(decision_id: IdPath, state: StateDep, caller: Officer) -> dict[str,
         found = get_decision(connection, decision_id)
     if found is None:
         raise NotFound(f"no decision with id {decision_id!r}")
-    return {
-        "decision_id": found.decision_id,
-        "created_at": found.created_at.isoformat(),
-        "caller_name": found.caller_name,
-        "caller_role": found.caller_role,
-        "endpoint": found.endpoint,
-        "customer_id": found.customer_id,
-        "model_versions": found.model_versions,
-        "policy_version": found.policy_version,
-        "input_fingerprint": found.input_fingerprint,
-        "inputs": found.inputs,
-        "outputs": found.outputs,
-    }
+    return StoredDecision(
+        decision_id=found.decision_id,
+        created_at=found.created_at.isoformat(),
+        caller_name=found.caller_name,
+        caller_role=found.caller_role,
+        endpoint=found.endpoint,
+        customer_id=found.customer_id,
+        model_versions=found.model_versions,
+        policy_version=found.policy_version,
+        input_fingerprint=found.input_fingerprint,
+        inputs=found.inputs,
+        outputs=found.outputs,
+    )

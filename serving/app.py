@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +26,7 @@ from serving.reload_signal import latest_reload_request
 from serving.routes import aging, health, ledger_upserts, limits, rescore, scores
 from serving.routes import models as model_routes
 from serving.state import ServiceState
+from serving.strict_query import refuse_unknown_query
 
 
 class BodyLimit:
@@ -143,6 +144,7 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served from the package by install_docs, not from a CDN
         redoc_url=None,
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.arscore = state
     app.state.score_limiter = anyio.CapacityLimiter(1)

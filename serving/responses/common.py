@@ -48,7 +48,8 @@ _MEANING = {
     404: "No such customer, decision, job or finished run (`not_found`)",
     409: "The Idempotency-Key was used before with another request (`conflict`)",
     413: "The body or the batch is over its limit (`payload_too_large`)",
-    422: "The request breaks the schema or a rule; `details` name the fields (`validation_error`)",
+    422: "The request breaks the schema or a rule, or names an unknown query parameter; "
+    "`details` name the fields (`validation_error`)",
     503: "The database cannot be reached; nothing was changed, try again (`unavailable`)",
 }
 
@@ -64,7 +65,8 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # Every authenticated route can answer these: no or an unknown token, and the database down
-# (the token lookup reads it). A route for some roles only adds 403, one with parameters 422.
+# (the token lookup reads it). A route for some roles only adds 403. Every route can answer
+# 422: an unknown query parameter is refused (serving/strict_query.py).
 AUTHENTICATED = (401, 503)
 # A route that reads a JSON body: unreadable (400), over the body limit (413), invalid (422).
 WITH_BODY = (400, 413, 422)

@@ -10,12 +10,13 @@ from sqlalchemy import text
 
 from ledger.as_of import data_age_days, stale_warning, utc_today
 from serving.deps import StateDep
+from serving.responses.common import errors
 from serving.responses.health import Alive, Readiness
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses=errors(422))
 def healthz() -> Alive:
     """The process is alive."""
     return Alive(status="ok")
@@ -25,6 +26,7 @@ def healthz() -> Alive:
     "/readyz",
     response_model=Readiness,
     responses={
+        **errors(422),
         503: {"model": Readiness, "description": "Not ready: `problems` say why"},
     },
 )

@@ -32,7 +32,7 @@ def reload_champions(state: ServiceState, *, freeze: bool = True) -> dict[str, A
     return report
 
 
-@router.get("/models", responses=errors(*AUTHENTICATED, 403))
+@router.get("/models", responses=errors(*AUTHENTICATED, 403, 422))
 def list_models(
     state: StateDep, caller: Annotated[Caller, Depends(require(*OFFICERS))]
 ) -> ModelList:
@@ -62,7 +62,7 @@ def list_models(
 
 @router.post(
     "/models/reload",
-    responses=errors(*AUTHENTICATED, 403),
+    responses=errors(*AUTHENTICATED, 403, 422),
     response_model_exclude_none=True,  # an outcome names a version or reason only if it has one
 )
 def reload_models(

@@ -20,8 +20,8 @@ from .api_helpers import AS_OF, customer_of
 
 # What each operation must document beside its success: 401/503 for every authenticated
 # route, 403 where some roles are refused, 404 where an id may be unknown, 409 where an
-# Idempotency-Key is taken, 400/413 where a body is read, 422 where a parameter or body is
-# parsed.
+# Idempotency-Key is taken, 400/413 where a body is read, 422 everywhere (an unknown query
+# parameter is refused).
 EXPECTED_ERRORS = {
     ("post", "/v1/scores"): {400, 401, 403, 404, 409, 413, 422, 503},
     ("post", "/v1/onboarding/scores"): {400, 401, 403, 409, 413, 422, 503},
@@ -31,16 +31,16 @@ EXPECTED_ERRORS = {
     ("get", "/v1/customers/{customer_id}/aging"): {401, 404, 422, 503},
     ("get", "/v1/portfolio/aging"): {401, 422, 503},
     ("get", "/v1/customers/{customer_id}/invoices"): {401, 403, 404, 422, 503},
-    ("get", "/v1/models"): {401, 403, 503},
-    ("post", "/v1/models/reload"): {401, 403, 503},
+    ("get", "/v1/models"): {401, 403, 422, 503},
+    ("post", "/v1/models/reload"): {401, 403, 422, 503},
     ("post", "/v1/portfolio/rescore"): {400, 401, 403, 413, 422, 503},
     ("get", "/v1/portfolio/rescore/{job_id}"): {401, 403, 404, 422, 503},
     ("get", "/v1/portfolio/scores"): {401, 403, 404, 422, 503},
     ("post", "/v1/ledger/invoices"): {400, 401, 403, 413, 422, 503},
     ("post", "/v1/ledger/payments"): {400, 401, 403, 413, 422, 503},
     ("post", "/v1/ledger/orders"): {400, 401, 403, 413, 422, 503},
-    ("get", "/healthz"): set(),
-    ("get", "/readyz"): {503},
+    ("get", "/healthz"): {422},
+    ("get", "/readyz"): {422, 503},
 }
 ERROR_REF = "#/components/schemas/ErrorResponse"
 
@@ -238,6 +238,13 @@ def test_every_endpoints_real_answers_match_its_documented_schemas(
             assert written.status_code == 200, written.text
             api.seen.setdefault(("post", f"/v1/ledger/{entity}"), set()).add(200)
     api.call(None, "get", "/healthz")
+    unknown = api.call(None, "get", "/healthz", params={"verbose": "1"})
+    assert unknown.status_code == 422
+    typo = api.call("sales", "get", "/v1/portfolio/aging", params={"asof": "2026-01-31"})
+    assert typo.status_code == 422
+    assert typo.json()["error"]["details"] == [
+        {"loc": "query.asof", "msg": "unknown query parameter"}
+    ]
     api.call(None, "get", "/readyz")
     assert {k for k, statuses in api.seen.items() if any(s < 300 for s in statuses)} == set(
         api.operations

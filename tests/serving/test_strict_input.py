@@ -30,6 +30,19 @@ def test_a_score_as_of_anything_but_an_iso_date_string_is_a_422(server, trained,
     assert "YYYY-MM-DD" in error["details"][0]["msg"]
 
 
+@pytest.mark.parametrize("as_of", [0, "2026-10-31T00:00:00"])
+def test_an_applicant_is_not_scored_as_of_1970_for_as_of_0(server, as_of) -> None:
+    # Was a 200 scored and recorded as of 1970-01-01: an applicant's score reads no ledger,
+    # so no "before the ledger's first data" check stood in the way.
+    profile = {"industry": "retail", "country": "DE", "payment_terms_days": 30}
+    with server.client("credit_officer") as client:
+        response = client.post(
+            "/v1/onboarding/scores", json={**profile, "requested_limit": 1_000, "as_of": as_of}
+        )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["loc"] == "body.as_of"
+
+
 @pytest.mark.parametrize("as_of", ["0", "1577836800", "2026-10-31T00:00:00", "20261031"])
 def test_a_query_as_of_must_be_an_iso_date_too(server, trained, as_of) -> None:
     with server.client("credit_officer") as client:

@@ -182,6 +182,14 @@ class TrainingPolicy(BaseModel):
         "fitted on, whose validation rows alone early-stop and calibrate LightGBM (validating on "
         "fitted customers rewards remembering them); 0 validates on every customer's rows",
     )
+    min_valid_events: int = Field(
+        20,
+        ge=1,
+        description="With valid_holdout_share: when the validation customers never fitted on "
+        "hold fewer events than this, validate on every customer's validation rows instead (a "
+        "small book's unseen customers may hold one late invoice: early stopping, calibration "
+        "and model selection on it are noise)",
+    )
     cv_folds: int = Field(5, ge=2, description="Stratified folds when the data has no dates")
     cv_repeats: int = Field(
         1, ge=1, description="Repeats of the cross-validation with reshuffled folds"

@@ -186,7 +186,26 @@ def _payment_behaviour(r: _Rows, t: int, n: int, policy: FeaturePolicy) -> dict[
         group_sum(r.cust, n, np.where(year, r.settle - r.day, 0)), group_count(r.cust, n, year)
     )
     out |= _delay_state(r, t, n, np.flatnonzero(year), delay, policy)
+    out |= _prior_late(r, t, n, policy)
     return out
+
+
+def _prior_late(r: _Rows, t: int, n: int, policy: FeaturePolicy) -> dict[str, np.ndarray]:
+    """The customer's own late record, as a credit controller keeps it: of its invoices whose
+    outcome is known at T (paid, written off, or still open more than ``late_after_days`` past
+    due), the share that were late by the late-payment label's definition, and how many that
+    share rests on (a share of 1 of 2 says less than 10 of 20)."""
+    cutoff = r.due + policy.late_after_days
+    paid = (r.settle <= t) & (r.settle <= r.writeoff)
+    lost = (r.writeoff <= t) & (r.writeoff < r.settle)
+    overdue_open = ~paid & ~lost & (cutoff < t)
+    known = paid | lost | overdue_open
+    late = (paid & (r.settle > cutoff)) | lost | overdue_open
+    count = group_count(r.cust, n, known)
+    return {
+        "prior_late_share": ratio(group_count(r.cust, n, late), count),
+        "prior_known_invoices": count.astype(np.float64),
+    }
 
 
 def _delay_state(

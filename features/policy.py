@@ -43,6 +43,13 @@ class FeaturePolicy(_Section):
         description="Half-life of the weights of the recency-weighted payment delay: a payment "
         "this many days old counts half as much as one made today",
     )
+    late_after_days: int = Field(
+        30,
+        ge=0,
+        le=365,
+        description="Days after due that make an invoice late in prior_late_share; keep it equal "
+        "to training.late_after_days so the feature speaks the late-payment label's language",
+    )
 
 
 class AgingPolicy(_Section):

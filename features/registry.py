@@ -68,6 +68,19 @@ _CUSTOMER: list[FeatureSpec] = [
         "days_late_weighted", "Amount-weighted mean days paid after due, " + _SETTLED, "days", 1
     ),
     FeatureSpec(
+        "prior_late_share",
+        "Share of the invoices whose outcome is known (paid, written off, or open more than "
+        "features.late_after_days past due) that were late by that many days, over the "
+        "look-back the features keep",
+        "share",
+        monotone=1,
+    ),
+    FeatureSpec(
+        "prior_known_invoices",
+        "Invoices prior_late_share rests on: outcome known by the feature date",
+        "count",
+    ),
+    FeatureSpec(
         "days_late_trend",
         "Mean days late of the last 91 days minus that of the 274 days before",
         "days",

@@ -171,6 +171,51 @@ class IsotonicCalibrator(BaseEstimator):
         }
 
 
+def shift_log_odds(
+    calibrator: PlattCalibrator | IsotonicCalibrator, shift: float
+) -> PlattCalibrator | IsotonicCalibrator:
+    """A copy of a fitted calibrator whose PDs are moved by ``shift`` in log-odds (the ranking
+    is kept): Platt's intercept moves, an isotonic step function's levels move. The copy has
+    the calibrator's own JSON form, so a shifted model is served like any other."""
+    if isinstance(calibrator, PlattCalibrator):
+        check_is_fitted(calibrator, "slope_")
+        platt = PlattCalibrator(pd_floor=calibrator.pd_floor_)
+        platt.slope_, platt.pd_floor_ = calibrator.slope_, calibrator.pd_floor_
+        platt.intercept_ = calibrator.intercept_ + float(shift)
+        return platt
+    check_is_fitted(calibrator, "x_")
+    iso = IsotonicCalibrator(pd_floor=calibrator.pd_floor_)
+    levels = np.clip(calibrator.y_, 1e-12, 1.0 - 1e-12)
+    iso.x_ = calibrator.x_.copy()
+    iso.y_ = 1.0 / (1.0 + np.exp(-(np.log(levels / (1.0 - levels)) + float(shift))))
+    iso.pd_floor_ = calibrator.pd_floor_
+    return iso
+
+
+def calibrate_to_rate(
+    calibrator: PlattCalibrator | IsotonicCalibrator, margin: ArrayLike, rate: float
+) -> tuple[PlattCalibrator | IsotonicCalibrator, float]:
+    """The calibrator shifted in log-odds so that the mean PD of ``margin`` is ``rate``, and
+    the shift: how a model of a more frequent event (60+ days past due) is brought down to the
+    default rate while keeping its ranking. The mean PD rises with the shift, so bisection
+    finds it (to 1e-9 of the rate unless the PD floor or ceiling makes the rate unreachable)."""
+    if not 0.0 < rate < 1.0:
+        raise InvalidInputError(
+            f"a target default rate must lie strictly between 0 and 1; got {rate}"
+        )
+    values = np.asarray(margin, dtype="float64").ravel()
+    if values.size == 0 or not np.isfinite(values).all():
+        raise InvalidInputError("calibrating to a rate needs at least one finite model score")
+    low, high = -30.0, 30.0
+    for _ in range(200):
+        middle = (low + high) / 2.0
+        mean = float(shift_log_odds(calibrator, middle).predict(values).mean())
+        if abs(mean - rate) < 1e-9:
+            break
+        low, high = (middle, high) if mean < rate else (low, middle)
+    return shift_log_odds(calibrator, middle), middle
+
+
 def make_calibrator(
     method: str, pd_floor: float = DEFAULT_PD_FLOOR
 ) -> PlattCalibrator | IsotonicCalibrator:

@@ -15,10 +15,12 @@ from typing import Final
 
 
 class Task(StrEnum):
-    """What a model predicts: a customer's default, an invoice paid late, days late, or an
-    applicant's default from its profile alone."""
+    """What a model predicts: a customer's default, a customer's severe delinquency (the proxy
+    of default where defaults are too few, calibrated down to the default rate), an invoice
+    paid late, days late, or an applicant's default from its profile alone."""
 
     DEFAULT_PD = "default_pd"
+    PROXY_PD = "proxy_pd"
     LATE_PAYMENT = "late_payment"
     DAYS_LATE = "days_late"
     ONBOARDING_PD = "onboarding_pd"
@@ -31,8 +33,9 @@ class Task(StrEnum):
 
 class PdBasis(StrEnum):
     """Which tier produced a score's default probability: the trained model (``model``: the
-    default-PD model for a customer, the onboarding model for an applicant), a proxy model
-    (``proxy_model``, reserved for a tier between the two) or the policy's expert scorecard
+    default-PD model for a customer, the onboarding model for an applicant), the proxy model
+    (``proxy_model``: a model of severe delinquency calibrated down to the default rate, where
+    defaults were too few for a default-PD model) or the policy's expert scorecard
     (``expert_scorecard``: no model is loaded, or the book is too small to train one)."""
 
     MODEL = "model"
@@ -45,6 +48,7 @@ CHAMPION_ALIAS: Final = "champion"
 REGISTERED_MODELS: Final[Mapping[Task, str]] = MappingProxyType(
     {
         Task.DEFAULT_PD: "arscore-default-pd",
+        Task.PROXY_PD: "arscore-proxy-pd",
         Task.LATE_PAYMENT: "arscore-late-payment",
         Task.DAYS_LATE: "arscore-days-late",
         Task.ONBOARDING_PD: "arscore-onboarding-pd",

@@ -28,6 +28,7 @@ class ServingConfig(BaseModel):
     )
     max_batch_rows: int = Field(10_000, ge=1, description="Most rows in one bulk upsert (413)")
     default_pd_model: str = REGISTERED_MODELS[Task.DEFAULT_PD]
+    proxy_pd_model: str = REGISTERED_MODELS[Task.PROXY_PD]
     late_payment_model: str = REGISTERED_MODELS[Task.LATE_PAYMENT]
     days_late_model: str = REGISTERED_MODELS[Task.DAYS_LATE]
     onboarding_model: str = REGISTERED_MODELS[Task.ONBOARDING_PD]

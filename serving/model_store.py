@@ -57,6 +57,7 @@ class Champions:
         }
         return ScoringModels(
             default_pd=self.bundle(Task.DEFAULT_PD),
+            proxy_pd=self.bundle(Task.PROXY_PD),
             late_payment=self.bundle(Task.LATE_PAYMENT),
             days_late=self.bundle(Task.DAYS_LATE),
             versions=self.versions(),
@@ -69,6 +70,7 @@ def registered_names(config: ServingConfig) -> dict[Task, str]:
     rename them; the defaults are :data:`models.tasks.REGISTERED_MODELS`)."""
     return {
         Task.DEFAULT_PD: config.default_pd_model,
+        Task.PROXY_PD: config.proxy_pd_model,
         Task.LATE_PAYMENT: config.late_payment_model,
         Task.DAYS_LATE: config.days_late_model,
         Task.ONBOARDING_PD: config.onboarding_model,

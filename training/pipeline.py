@@ -3,6 +3,9 @@
 Tasks are independent: a ledger with no defaults still gets its late-payment model, a ledger
 without onboarding profiles still gets its default-PD model. A task that cannot be trained is
 reported as skipped with the reason; the run fails only when nothing could be trained.
+
+The proxy tier (:mod:`training.proxy`) is trained only where the default-PD model was not: a
+model of the policy's severe-delinquency event, calibrated down to the default rate.
 """
 
 from __future__ import annotations
@@ -12,16 +15,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 from features.ledger_arrays import LedgerArrays
 from features.policy import RulesPolicy
 from features.registry import FEATURES
 from ledger.frames import Ledger
-from models.errors import ModelError
-from models.policy import MasterScalePolicy
+from models.errors import InsufficientDataError, ModelError
+from models.policy import ExpertScorecardPolicy, MasterScalePolicy
 from models.tasks import REGISTERED_MODELS, Task
 from training.fit import BinaryFit, fit_binary_task
 from training.fit_regression import RegressionFit, fit_regression_task
+from training.inputs import check_events
 from training.policy import TrainingPolicy
+from training.proxy import calibrate_down, default_rate_of, proxy_pd_sample
 from training.samples import Sample, default_pd_sample, invoice_samples, onboarding_sample
 from training.tracking import log_and_register
 
@@ -73,9 +80,31 @@ def categorical_columns(columns: Sequence[str]) -> list[str]:
     return [c for c in columns if c in FEATURES and FEATURES[c].kind == "categorical"]
 
 
+# Customer-month tasks: a customer with an event counts in many monthly rows.
+_CUSTOMER_MONTH_TASKS = (Task.DEFAULT_PD, Task.PROXY_PD)
+
+
+def check_event_customers(sample: Sample, training: TrainingPolicy) -> None:
+    """Skip a customer-month task whose events come from fewer distinct customers than
+    ``training.min_event_customers``: 80 default rows from 15 defaulters teach (and test) what
+    15 customers do."""
+    if sample.task not in _CUSTOMER_MONTH_TASKS or sample.groups is None or len(sample.y) == 0:
+        return
+    customers = int(sample.groups[np.asarray(sample.y) == 1].nunique())
+    if customers < training.min_event_customers:
+        raise InsufficientDataError(
+            f"task {sample.task!r} skipped: its {int(np.sum(sample.y))} event rows come from "
+            f"{customers} customers; the policy needs at least {training.min_event_customers} "
+            "(training.min_event_customers) for a meaningful model"
+        )
+
+
 def _fit(
     sample: Sample, training: TrainingPolicy, scale: MasterScalePolicy
 ) -> BinaryFit | RegressionFit:
+    if sample.task in _CUSTOMER_MONTH_TASKS:
+        check_events(sample.task, np.asarray(sample.y, dtype=float), training)
+        check_event_customers(sample, training)
     columns = list(sample.X.columns)
     categorical = categorical_columns(columns)
     if sample.task == Task.DAYS_LATE:
@@ -120,9 +149,20 @@ def build_samples(
     if Task.LATE_PAYMENT in wanted or Task.DAYS_LATE in wanted:
         late, days = invoice_samples(ledger, rules, training, late_after_days)
         samples[Task.LATE_PAYMENT], samples[Task.DAYS_LATE] = late, days
+    if Task.PROXY_PD in wanted:
+        samples[Task.PROXY_PD] = proxy_pd_sample(ledger, rules, training, arrays=arrays)
     if Task.ONBOARDING_PD in wanted:
         samples[Task.ONBOARDING_PD] = onboarding_sample(ledger, rules, training, arrays=arrays)
     return {task: samples[task] for task in wanted if task in samples}
+
+
+def _proxy_skip_reason(outcomes: Sequence[TaskOutcome], training: TrainingPolicy) -> str:
+    """Why the proxy tier is not trained this run, or "" when it is needed."""
+    if not training.proxy_target.enabled:
+        return "the proxy tier is off (training.proxy_target.enabled: false)"
+    if any(o.task == Task.DEFAULT_PD and o.status == "trained" for o in outcomes):
+        return "not needed: the default-PD model trained, and serving prefers it"
+    return ""
 
 
 def train_ledger_models(
@@ -136,17 +176,40 @@ def train_ledger_models(
     promote: bool = False,
     tasks: Sequence[str] = tuple(Task),
     progress: Progress | None = None,
+    portfolio_default_rate: float | None = None,
 ) -> list[TaskOutcome]:
     """Train every task the ledger supports; log and register each when ``tracking_uri`` is set.
 
-    Raises :class:`NothingTrainedError` when every task was skipped.
+    The proxy task is trained only when the default-PD model is not (it was not requested, or
+    the book has too few defaults); its PDs are calibrated down to the observed default rate of
+    its rows, or ``portfolio_default_rate`` (the policy's, by default the expert scorecard's)
+    when they hold no default. Raises :class:`NothingTrainedError` when every task was skipped.
     """
     say = progress or (lambda _message: None)
     say("building samples (features as of each date, labels after it)")
-    samples = build_samples(ledger, rules, training, late_after_days, tasks)
+    # In the enum's order, so the proxy task always comes after the default-PD task it backs.
+    asked = {Task(t) for t in tasks}
+    wanted = [t for t in Task if t in asked]
+    eager = [t for t in wanted if t != Task.PROXY_PD]
+    samples = build_samples(ledger, rules, training, late_after_days, eager)
+    policy_rate = (
+        ExpertScorecardPolicy().portfolio_default_rate
+        if portfolio_default_rate is None
+        else portfolio_default_rate
+    )
     late_after = training.late_after_days if late_after_days is None else late_after_days
     outcomes: list[TaskOutcome] = []
-    for task, sample in samples.items():
+    for task in wanted:
+        extra: dict[str, object] = {"late_after_days": late_after, "source": "ledger"}
+        if task == Task.PROXY_PD:
+            why_not = _proxy_skip_reason(outcomes, training)
+            if why_not:
+                outcomes.append(TaskOutcome(task, "skipped", "", reason=why_not))
+                say(f"skipped {task}: {why_not}")
+                continue
+            sample = proxy_pd_sample(ledger, rules, training)
+        else:
+            sample = samples[task]
         say(f"training {task} on {sample.describe()}")
         started = time.perf_counter()
         try:
@@ -155,6 +218,20 @@ def train_ledger_models(
             outcomes.append(TaskOutcome(task, "skipped", sample.describe(), reason=str(exc)))
             say(f"skipped {task}: {exc}")
             continue
+        if task == Task.PROXY_PD:
+            assert isinstance(fitted, BinaryFit)
+            target = default_rate_of(sample, ledger, training, policy_rate)
+            fitted = calibrate_down(fitted, sample.X, target)
+            extra |= {
+                "proxy_dpd": training.proxy_target.dpd,
+                "proxy_horizon_months": training.proxy_target.horizon_months,
+                "calibrated_default_rate": round(target.rate, 6),
+                "default_rate_source": target.source,
+            }
+            say(
+                f"{task} calibrated down to the {target.source} default rate {target.rate:.2%} "
+                f"({target.defaults} defaults in {target.rows:,} rows)"
+            )
         selection = fitted.selection.reason if isinstance(fitted, BinaryFit) else ""
         if selection:
             say(f"{task} deploys {selection}")
@@ -166,7 +243,7 @@ def train_ledger_models(
                 fitted,
                 registered_name=name,
                 tracking_uri=tracking_uri,
-                extra_params={"late_after_days": late_after, "source": "ledger"},
+                extra_params=extra,
                 promote=promote,
             )
         outcomes.append(

@@ -90,6 +90,27 @@ class ScorecardParams(BaseModel):
     c: float = Field(1.0, gt=0, description="Inverse L2 strength of the logistic regression")
 
 
+class ProxyTargetPolicy(BaseModel):
+    """The proxy tier: where default events are too few for a default-PD model, a model of a
+    more frequent severe-delinquency event, calibrated down to the default rate.
+
+    A customer that lets an invoice reach 60 days past due is far more often seen than one that
+    reaches 90, and ranks much the same customers; the proxy model's PDs are shifted in log-odds
+    so that their mean on the rows it was fitted on equals the observed default rate of those
+    rows when there are some defaults, else the policy's portfolio default rate
+    (``expert_scorecard.portfolio_default_rate``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(
+        True, description="Train the proxy tier when the default-PD model cannot be trained"
+    )
+    dpd: int = Field(
+        60, ge=1, description="Days past due that count as a severe-delinquency (proxy) event"
+    )
+    horizon_months: int = Field(12, ge=1, description="Proxy outcome window after the as-of date")
+
+
 class TrainingPolicy(BaseModel):
     """How tasks are labelled, split and fitted."""
 
@@ -104,6 +125,13 @@ class TrainingPolicy(BaseModel):
     )
     min_positives: int = Field(
         50, ge=2, description="Fewer events than this and the task is skipped (AUC would be noise)"
+    )
+    min_event_customers: int = Field(
+        25,
+        ge=1,
+        description="Customer-month tasks (default PD, its proxy): fewer distinct customers with "
+        "an event than this and the task is skipped; a defaulter counts in up to 12 monthly "
+        "rows, so rows alone overstate what a book teaches",
     )
     oot_months: int = Field(
         6, ge=1, description="Out-of-time test window: the last months of the data"
@@ -154,6 +182,14 @@ class TrainingPolicy(BaseModel):
         "fitted on, whose validation rows alone early-stop and calibrate LightGBM (validating on "
         "fitted customers rewards remembering them); 0 validates on every customer's rows",
     )
+    min_valid_events: int = Field(
+        20,
+        ge=1,
+        description="With valid_holdout_share: when the validation customers never fitted on "
+        "hold fewer events than this, validate on every customer's validation rows instead (a "
+        "small book's unseen customers may hold one late invoice: early stopping, calibration "
+        "and model selection on it are noise)",
+    )
     cv_folds: int = Field(5, ge=2, description="Stratified folds when the data has no dates")
     cv_repeats: int = Field(
         1, ge=1, description="Repeats of the cross-validation with reshuffled folds"
@@ -184,5 +220,6 @@ class TrainingPolicy(BaseModel):
         0.0003, gt=0, lt=0.5, description="Smallest PD ever reported (Basel floor, 3 bp)"
     )
     seed: int = Field(42, description="Seed of splits, bagging and everything random")
+    proxy_target: ProxyTargetPolicy = Field(default_factory=ProxyTargetPolicy)
     lightgbm: LightGBMParams = Field(default_factory=LightGBMParams)
     scorecard: ScorecardParams = Field(default_factory=ScorecardParams)

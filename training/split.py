@@ -223,6 +223,7 @@ def validate_on_unseen_groups(
     share: float,
     seed: int,
     binary: bool = True,
+    min_events: int = 1,
 ) -> TimeSplit:
     """``split`` with a ``share`` of the customers in its validation window moved out of
     fitting: only their validation rows early-stop (and calibrate), and none of their rows is
@@ -240,8 +241,10 @@ def validate_on_unseen_groups(
 
     Without ``groups`` (no customer ids) ``split`` is returned unchanged. The draw is per
     distinct customer, seeded and independent of row order. When the drawn
-    customers' rows cannot validate (no rows, or one outcome only) or the rest cannot be fitted,
-    ``split`` is returned unchanged.
+    customers' rows cannot validate (no rows, one outcome only, or fewer than ``min_events``
+    events: a small book's few unseen customers may hold one late invoice, and early stopping
+    and calibration on one event are noise) or the rest cannot be fitted, ``split`` is returned
+    unchanged.
     """
     by_customers = split.valid_by_customers
     if by_customers:
@@ -258,7 +261,9 @@ def validate_on_unseen_groups(
     train = split.train[~kept_out[split.train]]
     valid = pool[kept_out[pool]]
     for name, rows in (("fit", train), ("validation", valid)):
-        if len(rows) == 0 or (binary and int(y[rows].sum()) in (0, len(rows))):
+        events = int(y[rows].sum()) if binary else 0
+        too_few = binary and name == "validation" and not by_customers and events < min_events
+        if len(rows) == 0 or (binary and events in (0, len(rows))) or too_few:
             if not by_customers:
                 return split
             raise InsufficientDataError(
@@ -292,7 +297,13 @@ def policy_time_split(
         min_fit_months=policy.min_fit_months,
     )
     boosted = validate_on_unseen_groups(
-        window, y, groups, policy.valid_holdout_share, policy.seed, binary=binary
+        window,
+        y,
+        groups,
+        policy.valid_holdout_share,
+        policy.seed,
+        binary=binary,
+        min_events=policy.min_valid_events,
     )
     return window, boosted
 

@@ -105,6 +105,7 @@ def run_training(
                 promote=promote,
                 tasks=tasks or tuple(Task),
                 progress=progress,
+                portfolio_default_rate=policy.expert_scorecard.portfolio_default_rate,
             )
         except NothingTrainedError as exc:
             raise fail(str(exc)) from exc

@@ -42,11 +42,13 @@ class UnknownCustomerError(KeyError):
 @dataclass(frozen=True)
 class ScoringModels:
     """The champions in use, each optional; ``versions`` names each loaded model's registered
-    version (recorded with every decision) and ``unavailable`` says why a task has no model."""
+    version (recorded with every decision) and ``unavailable`` says why a task has no model.
+    The PD comes from ``default_pd``, else ``proxy_pd``, else the policy's expert scorecard."""
 
     default_pd: ModelBundle | None = None
     late_payment: ModelBundle | None = None
     days_late: ModelBundle | None = None
+    proxy_pd: ModelBundle | None = None
     versions: Mapping[str, str] = field(default_factory=dict)
     unavailable: Mapping[str, str] = field(default_factory=dict)
 

@@ -4,7 +4,8 @@ so a customer scored either way gets the same numbers.
 A score combines the models (default PD with reason codes, the probability that the next
 invoice is paid late, expected days late) with the policy's rules (aging, overdue risk grade,
 early warnings, recommended credit limit). Every model is optional: without a default-PD model
-the policy's expert scorecard gives the PD, grade, score, reasons and limit
+the proxy model (severe delinquency calibrated down to the default rate) gives the PD, grade,
+score, reasons and limit, and without either the policy's expert scorecard does
 (:attr:`CustomerScore.pd_basis` names the tier); the fields of any other missing model are
 ``None`` and :attr:`CustomerScore.unavailable` says why, while the rule-based fields are always
 filled.
@@ -96,14 +97,15 @@ def _predict(
     texts: Mapping[str, FeatureText] | None,
 ) -> _Predictions:
     """Every loaded model's predictions for the customers in ``features``, in one pass each;
-    the PD and its reasons come from the policy's expert scorecard without a default-PD model."""
+    the PD and its reasons come from the default-PD model, else the proxy model, else the
+    policy's expert scorecard."""
     unavailable: dict[str, str] = {}
-    if models.default_pd is not None:
-        bundle = models.default_pd
+    tiers = ((models.default_pd, PdBasis.MODEL), (models.proxy_pd, PdBasis.PROXY_MODEL))
+    bundle, basis = next(((b, t) for b, t in tiers if b is not None), (None, None))
+    if bundle is not None and basis is not None:
         pd_values, explanations = bundle.predict_and_explain(
             features[bundle.schema.names], top_n, texts
         )
-        basis = PdBasis.MODEL
     else:
         expert = score_expert(features, policy.expert_scorecard, top_n, texts)
         pd_values, explanations = expert.pd, expert.explanations

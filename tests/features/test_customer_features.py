@@ -42,6 +42,10 @@ C1_EXPECTED = {
     "payment_delay_recent": (2 ** (-141 / 60) * 10 + 2 ** (-71 / 60) * 49)
     / (2 ** (-141 / 60) + 2 ** (-71 / 60)),
     "payment_delay_trend_12m": math.nan,  # two paid invoices: no trend
+    # Known by T: the two paid invoices (10 and 49 days late; late means > 30); I4, 30 days
+    # overdue, is not yet known to be late.
+    "prior_late_share": 0.5,
+    "prior_known_invoices": 2,
     "open_past_usual_days": 0.5,  # I4 is 30 days overdue; usually paid 29.5 days late
     "days_since_last_payment": 71,  # 2024-04-20 -> 06-30
     "payment_gap_mean_12m": 35,  # 02-10, 03-20, 04-20: 70 days / 2 gaps

@@ -11,6 +11,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from models.calibration import (
     IsotonicCalibrator,
     PlattCalibrator,
+    calibrate_to_rate,
     calibrator_from_dict,
     make_calibrator,
 )
@@ -102,3 +103,25 @@ def test_bad_pd_floor_is_named(floor: object) -> None:
 def test_unknown_method_is_named() -> None:
     with pytest.raises(ValueError, match="'platt' or 'isotonic'; got 'beta'"):
         make_calibrator("beta")
+
+
+@pytest.mark.parametrize("method", ["platt", "isotonic"])
+def test_calibrating_to_a_rate_meets_the_rate_and_keeps_the_ranking(method: str) -> None:
+    rng = np.random.default_rng(3)
+    margin = rng.normal(size=4000)
+    y = (rng.uniform(size=4000) < 1 / (1 + np.exp(-(margin - 1.0)))).astype(float)
+    calibrator = make_calibrator(method).fit(margin, y)
+    shifted, shift = calibrate_to_rate(calibrator, margin, 0.02)
+    before, after = calibrator.predict(margin), shifted.predict(margin)
+    assert after.mean() == pytest.approx(0.02, abs=1e-6)
+    assert shift < 0  # a more frequent event is brought down
+    order = np.argsort(before, kind="stable")
+    assert np.all(np.diff(after[order]) >= -1e-12)  # the ranking is kept
+    reloaded = calibrator_from_dict(json.loads(json.dumps(shifted.to_dict())))
+    assert np.allclose(reloaded.predict(margin), after)
+
+
+def test_a_rate_outside_zero_and_one_is_refused() -> None:
+    calibrator = make_calibrator("platt").fit([0.0, 1.0, 2.0, 3.0], [0, 0, 1, 1])
+    with pytest.raises(InvalidInputError, match="strictly between 0 and 1"):
+        calibrate_to_rate(calibrator, [0.5, 1.5], 1.0)

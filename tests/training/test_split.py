@@ -211,3 +211,18 @@ def test_month_end_windows_hold_whole_months() -> None:
     split = out_of_time_split(dates, y, 3, 1, groups=ids, min_oot_months=3, min_valid_months=1)
     assert split.test_start == pd.Timestamp("2024-01-31")
     assert dates[split.test].nunique() == 3
+
+
+def test_unseen_validation_customers_with_too_few_events_validate_on_everyone() -> None:
+    dates, customers, y = _customer_months()
+    split = out_of_time_split(dates, y, 6, 6, groups=customers, holdout_share=0.3, seed=7)
+    unseen = validate_on_unseen_groups(split, y, customers, 0.2, seed=7)
+    events = int(y[unseen.valid].sum())
+    assert events >= 2
+    kept = validate_on_unseen_groups(split, y, customers, 0.2, seed=7, min_events=events)
+    assert np.array_equal(kept.valid, unseen.valid)
+    # One event short: a small book's unseen customers cannot validate, every customer does.
+    fallback = validate_on_unseen_groups(split, y, customers, 0.2, seed=7, min_events=events + 1)
+    assert np.array_equal(fallback.valid, split.valid)
+    assert np.array_equal(fallback.train, split.train)
+    assert np.array_equal(fallback.test, split.test)

@@ -50,6 +50,31 @@ class ServingConfig(BaseModel):
         "arscore promote) in the database (0: never; only the answering worker reloads)",
     )
 
+    portfolio_cache_entries: int = Field(
+        8,
+        ge=0,
+        le=1_000,
+        description="Portfolio answers (GET /v1/portfolio/aging, one per as-of date) each worker "
+        "keeps for the current ledger version; any write to the ledger makes them stale "
+        "(0: no cache, every call reads the whole ledger)",
+    )
+    heavy_calls_per_minute: float = Field(
+        60.0,
+        ge=0,
+        description="Calls per minute each caller (token) may make to the endpoints that read "
+        "the whole ledger (portfolio aging, starting a rescoring job), per worker; more answer "
+        "429 with Retry-After (0: no limit)",
+    )
+    heavy_call_burst: int = Field(
+        10, ge=1, description="Heavy calls a caller may make at once before the rate applies"
+    )
+    public_health_detail: bool = Field(
+        False,
+        description="Whether /readyz and /metrics show everything (problems, model versions, "
+        "data dates, worker pid; per-route counts) without an API token. Off: /readyz says "
+        "only ready or not to anonymous callers and /metrics needs a token",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _body_fits_a_full_batch(cls, data: Any) -> Any:

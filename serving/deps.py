@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.storage import ID_MAX_LENGTH, ID_PATTERN
 from serving.auth import Caller, Role, authenticate
@@ -58,6 +59,31 @@ async def _caller(
     return caller
 
 
+def sees_detail(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> bool:
+    """Whether the caller may see the service's inner detail on /readyz and /metrics (worker
+    pids, model versions, problems, per-route counts): everyone with ``public_health_detail``,
+    else callers with a valid token of any role. Never an error: a load balancer asking
+    without a token, or with one while the database is down, gets the minimal answer.
+
+    A plain ``def`` (run in the thread pool): the token lookup must not hold up the event loop
+    while the database is unreachable, which is when /readyz is asked most."""
+    if state.config.public_health_detail:
+        return True
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        return False
+    try:
+        with state.engine.connect() as connection:
+            return authenticate(connection, credentials.credentials) is not None
+    except SQLAlchemyError:
+        return False
+
+
+SeesDetail = Annotated[bool, Depends(sees_detail)]
+
+
 def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
     """A dependency admitting only callers with one of ``roles`` (401 unknown, 403 wrong role)."""
     allowed = frozenset(roles)
@@ -68,6 +94,28 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
             raise HTTPException(
                 status_code=403,
                 detail=f"the role {caller.role.value} may not do this; allowed: {names}",
+            )
+        return caller
+
+    return dependency
+
+
+def require_heavy(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
+    """:func:`require` for the endpoints that read the whole ledger: also refuses a caller over
+    its per-caller limit (``heavy_calls_per_minute``) with 429 and ``Retry-After``."""
+    admitted = require(*roles)
+
+    # ``admitted`` is local, so it goes in a default: a string annotation (this module's
+    # ``from __future__ import annotations``) could not name it.
+    async def dependency(state: StateDep, caller: Caller = Depends(admitted)) -> Caller:
+        wait = state.heavy_limiter.acquire(caller.name)
+        if wait > 0:
+            per_minute = state.config.heavy_calls_per_minute
+            raise HTTPException(
+                status_code=429,
+                detail=f"{caller.name} called the whole-ledger endpoints more than "
+                f"{per_minute:g} times a minute; retry in {wait:.1f} s",
+                headers={"Retry-After": state.heavy_limiter.retry_after(wait)},
             )
         return caller
 

@@ -61,6 +61,7 @@ _HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    429: "too_many_requests",
 }
 DATABASE_DOWN = "the database cannot be reached right now; nothing was changed, try again shortly"
 

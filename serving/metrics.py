@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, HTTPException, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -20,6 +20,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from serving.deps import SeesDetail
 
 REQUESTS = Counter(
     "arscore_http_requests_total",
@@ -77,7 +79,16 @@ def install_metrics(app: FastAPI) -> None:
     app.add_middleware(_Measure)
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
+    def metrics(detail: SeesDetail) -> Response:
+        # Per-route counts and the model versions served are the operator's: without
+        # ``public_health_detail`` a scraper sends a token (Prometheus: ``authorization``).
+        if not detail:
+            raise HTTPException(
+                status_code=401,
+                detail="metrics need an API token: send 'Authorization: Bearer <token>' "
+                "(or set ARSCORE_SERVING__PUBLIC_HEALTH_DETAIL=true)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)

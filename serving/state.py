@@ -14,6 +14,8 @@ from models.scoring.common import ScoringPolicy
 from serving.config import ServingConfig
 from serving.ledger_clock import LedgerClock
 from serving.model_store import ModelStore
+from serving.portfolio_cache import PortfolioCache
+from serving.rate_limit import RateLimiter
 
 
 @dataclass
@@ -31,6 +33,16 @@ class ServiceState:
     def ledger_clock(self) -> LedgerClock:
         """The ledger's dates, kept per worker and re-read every reload-check interval."""
         return LedgerClock(self.engine, self.config.reload_check_seconds)
+
+    @cached_property
+    def portfolio_cache(self) -> PortfolioCache:
+        """Portfolio answers of the current ledger version, kept per worker."""
+        return PortfolioCache(self.engine, self.config.portfolio_cache_entries)
+
+    @cached_property
+    def heavy_limiter(self) -> RateLimiter:
+        """Per-caller limit on the calls that read the whole ledger, per worker."""
+        return RateLimiter(self.config.heavy_calls_per_minute, self.config.heavy_call_burst)
 
     @property
     def policy_version(self) -> str:

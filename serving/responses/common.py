@@ -50,6 +50,8 @@ _MEANING = {
     413: "The body or the batch is over its limit (`payload_too_large`)",
     422: "The request breaks the schema or a rule, or names an unknown query parameter; "
     "`details` name the fields (`validation_error`)",
+    429: "Too many whole-portfolio requests from this caller; wait `Retry-After` seconds "
+    "(`too_many_requests`)",
     503: "The database cannot be reached; nothing was changed, try again (`unavailable`)",
 }
 

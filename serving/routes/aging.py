@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
@@ -14,7 +14,15 @@ from models.scoring.invoices import score_open_invoices
 from models.tasks import Task
 from serving.auth import Caller
 from serving.decide import customer_ledger, ledger_date
-from serving.deps import ANY_ROLE, OFFICERS, AsOfQuery, CustomerPath, StateDep, require
+from serving.deps import (
+    ANY_ROLE,
+    OFFICERS,
+    AsOfQuery,
+    CustomerPath,
+    StateDep,
+    require,
+    require_heavy,
+)
 from serving.responses.aging import CollectionView, CustomerAging, PortfolioAging
 from serving.responses.common import AUTHENTICATED, errors
 
@@ -49,26 +57,23 @@ def customer_aging(
     )
 
 
-@router.get("/portfolio/aging", responses=errors(*AUTHENTICATED, 422))
+@router.get("/portfolio/aging", responses=errors(*AUTHENTICATED, 422, 429))
 def portfolio_aging(
     state: StateDep,
-    caller: Annotated[Caller, Depends(require(*ANY_ROLE))],
+    caller: Annotated[Caller, Depends(require_heavy(*ANY_ROLE))],
     as_of: AsOfQuery = None,
 ) -> PortfolioAging:
-    """The portfolio's buckets and totals (DSO, CEI, overdue ratio) and warning count."""
+    """The portfolio's buckets and totals (DSO, CEI, overdue ratio) and warning count,
+    computed once per ledger version (serving/portfolio_cache.py)."""
     date = ledger_date(state, as_of)
     day = date.day
-    report = age_ledger(load_ledger(state.engine), day, state.policy.rules)
-    return PortfolioAging.model_validate(
-        jsonable(
-            {
-                "as_of": day.isoformat(),
-                **date.fields(),
-                "buckets": records(report.portfolio),
-                "summary": report.summary,
-            }
-        )
-    )
+
+    def compute() -> dict[str, Any]:
+        report = age_ledger(load_ledger(state.engine), day, state.policy.rules)
+        return jsonable({"buckets": records(report.portfolio), "summary": report.summary})
+
+    figures = state.portfolio_cache.get(day, compute)
+    return PortfolioAging.model_validate({"as_of": day.isoformat(), **date.fields(), **figures})
 
 
 @router.get("/customers/{customer_id}/invoices", responses=errors(*AUTHENTICATED, 403, 404, 422))

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from ledger.as_of import data_age_days, stale_warning, utc_today
-from serving.deps import StateDep
+from serving.deps import SeesDetail, StateDep
 from serving.responses.common import errors
 from serving.responses.health import Alive, Readiness
 
@@ -30,14 +30,17 @@ def healthz() -> Alive:
         503: {"model": Readiness, "description": "Not ready: `problems` say why"},
     },
 )
-def readyz(state: StateDep) -> JSONResponse:
+def readyz(state: StateDep, detail: SeesDetail) -> JSONResponse:
     """Ready when the database answers and no champion failed to load; else 503.
 
     A service with no model registered at all is ready: default PDs then come from the
     policy's expert scorecard (``pd_basis``), which the notes say. A model that is registered
     but failed to load (with no earlier version serving) makes the worker not ready, so a
     load balancer keeps traffic on workers that serve the champions. Stale data does not make
-    the service unready, but the answer says how old the data is."""
+    the service unready, but the answer says how old the data is.
+
+    Without a token only ``status`` is shown, unless ``public_health_detail`` is set: the rest
+    names the worker pids and model versions, of use to an operator, not to a stranger."""
     problems: list[str] = []
     warnings: list[dict[str, str]] = []
     data_as_of = age = None
@@ -71,4 +74,6 @@ def readyz(state: StateDep) -> JSONResponse:
         "models": champions.versions(),
         "worker": os.getpid(),  # which uvicorn worker answered (they load models separately)
     }
+    if not detail:
+        body = {"status": body["status"]}
     return JSONResponse(body, status_code=200 if not problems else 503)

@@ -17,7 +17,7 @@ from ledger import tables
 from ledger.storage import load_ledger
 from serving.auth import Caller, Role
 from serving.decide import ledger_date
-from serving.deps import OFFICERS, AsOfQuery, IdPath, StateDep, require
+from serving.deps import OFFICERS, AsOfQuery, IdPath, StateDep, require, require_heavy
 from serving.errors import NotFound
 from serving.rescore import Heartbeat, fail_orphaned_runs, fail_run, rescore, this_worker
 from serving.responses.common import AUTHENTICATED, WITH_BODY, errors
@@ -60,8 +60,14 @@ def sweep_orphans(state: ServiceState) -> None:
         fail_orphaned_runs(state.engine)
 
 
-@router.post("/rescore", status_code=202, responses=errors(*AUTHENTICATED, *WITH_BODY, 403))
-def start_rescore(body: RescoreRequest, state: StateDep, caller: Admin) -> RescoreStarted:
+@router.post(
+    "/rescore", status_code=202, responses=errors(*AUTHENTICATED, *WITH_BODY, 403, 429)
+)
+def start_rescore(
+    body: RescoreRequest,
+    state: StateDep,
+    caller: Annotated[Caller, Depends(require_heavy(Role.RISK_ADMIN))],
+) -> RescoreStarted:
     """Start scoring every customer as of ``as_of`` (the ledger's as-of date if omitted); poll
     the job."""
     sweep_orphans(state)

@@ -11,8 +11,10 @@ import pytest
 # --- health -----------------------------------------------------------------------------
 
 
-def test_health_ready_and_metrics_answer_without_a_token(server) -> None:
-    with server.client() as client:
+def test_health_ready_and_metrics_show_everything_to_a_token(server) -> None:
+    # Changed on purpose (issue #12 item 11): the detail is for callers with a token unless
+    # public_health_detail is set (test_health_detail.py has both ways).
+    with server.client("sales") as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         ready = client.get("/readyz")
         assert ready.status_code == 200
@@ -21,6 +23,14 @@ def test_health_ready_and_metrics_answer_without_a_token(server) -> None:
         metrics = client.get("/metrics").text
     assert 'arscore_http_requests_total{method="GET",route="/healthz",status="200"}' in metrics
     assert 'arscore_model_version{model="arscore-default-pd"}' in metrics
+
+
+def test_health_and_readiness_answer_without_a_token(server) -> None:
+    with server.client() as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready"}
 
 
 # --- role matrix --------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_a_stale_ledger_is_scored_as_of_its_own_date_with_a_warning(
             "invoices": client.get(f"/v1/customers/{customer}/invoices", headers=officer).json(),
             "portfolio aging": client.get("/v1/portfolio/aging", headers=officer).json(),
         }
-        ready = client.get("/readyz")
+        ready = client.get("/readyz", headers=officer)
     assert implicit.status_code == explicit.status_code == 200
     for name, body in answers.items():
         assert body["as_of"] == AS_OF, name

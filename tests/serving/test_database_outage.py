@@ -35,7 +35,9 @@ def proxied(pg_url: str, trained: Trained) -> Iterator[tuple[ServiceState, TcpPr
     upgrade(engine)
     ids = trained.ledger.customers["customer_id"].iloc[:20].tolist()
     write_ledger(engine, trained.ledger.for_customers(ids))
-    config = ServingConfig(reload_check_seconds=0, model_poll_seconds=0)
+    # Detail for anyone: during the outage no token can be checked, and the test reads why
+    # /readyz is not ready.
+    config = ServingConfig(reload_check_seconds=0, model_poll_seconds=0, public_health_detail=True)
     state = ServiceState(
         engine=engine,
         config=config,

@@ -68,14 +68,14 @@ def test_failed_reload_keeps_the_previous_version_serving(registry, private_serv
 
 
 def test_a_champion_that_fails_to_load_makes_the_worker_not_ready(private_service) -> None:
-    state, _ = private_service
+    state, tokens = private_service
 
     def broken(uri: str, tracking_uri: str | None):
         raise OSError(f"artifact store unreachable for {uri}")
 
     state.store._loader = broken
     with TestClient(create_app(state)) as client:
-        ready = client.get("/readyz")
+        ready = client.get("/readyz", headers={"Authorization": f"Bearer {tokens['sales']}"})
     assert ready.status_code == 503
     problems = ready.json()["problems"]
     assert any("default_pd model failed to load" in p for p in problems), problems
@@ -132,7 +132,7 @@ def test_no_champion_at_all_is_ready_and_scores_with_the_expert_scorecard(
     }
     with TestClient(create_app(state, load_models=False)) as client:
         headers = {"Authorization": f"Bearer {tokens['credit_officer']}"}
-        ready = client.get("/readyz")
+        ready = client.get("/readyz", headers=headers)
         score = client.post(
             "/v1/scores", json={"customer_id": "C000002", "as_of": AS_OF}, headers=headers
         )

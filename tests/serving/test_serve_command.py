@@ -52,7 +52,7 @@ def _wait_ready(url: str, process: subprocess.Popen, seconds: float = 120) -> No
     raise RuntimeError("arscore serve did not become ready")
 
 
-def _workers_of_simultaneous_connections(port: int, count: int) -> list[int]:
+def _workers_of_simultaneous_connections(port: int, token: str, count: int) -> list[int]:
     """The worker pid behind each of ``count`` connections opened at once and kept open, as a
     proxy's keep-alive pool or a load generator opens them."""
     connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(count)]
@@ -60,7 +60,7 @@ def _workers_of_simultaneous_connections(port: int, count: int) -> list[int]:
         connection.connect()
     pids = []
     for connection in connections:
-        connection.request("GET", "/readyz")
+        connection.request("GET", "/readyz", headers={"Authorization": f"Bearer {token}"})
         pids.append(json.loads(connection.getresponse().read())["worker"])
     for connection in connections:
         connection.close()
@@ -81,7 +81,7 @@ def _served_versions(url: str, token: str, calls: int) -> tuple[set[str], set[in
     versions, workers = set(), set()
     for _ in range(calls):
         with httpx.Client(base_url=url, timeout=30) as client:  # a new connection each time
-            ready = client.get("/readyz").json()
+            ready = client.get("/readyz", headers={"Authorization": f"Bearer {token}"}).json()
             workers.add(ready["worker"])
             versions.add(ready["models"][MODEL])
             client.get("/v1/models", headers={"Authorization": f"Bearer {token}"})
@@ -151,7 +151,7 @@ def test_arscore_serve_answers_and_follows_a_promotion_on_every_worker(trained, 
             while _listening_sockets(port) < 2 and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert _listening_sockets(port) == 2
-            pids = _workers_of_simultaneous_connections(port, 32)
+            pids = _workers_of_simultaneous_connections(port, sales, 32)
             assert len(set(pids)) == 2, f"all 32 connections went to worker {pids[0]}"
 
         versions, workers = _served_versions(url, admin, 40)

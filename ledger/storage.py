@@ -423,6 +423,7 @@ def referenced_customers(connection: Connection, frames: Mapping[str, pd.DataFra
     for entity in ("customers", "invoices", "orders"):
         owners |= values(entity, "customer_id")
     invoice_ids = values("invoices", "invoice_id") | values("payments", "invoice_id")
+    invoice_ids |= values("invoices", "reference_invoice_id")  # a credit note's invoice
     inv, pay, orders = tables.invoices, tables.payments, tables.orders
     lookups = (
         (

@@ -15,6 +15,8 @@ from ledger.credit_notes import CreditNote, OpenItem, allocate
 from ledger.frames import Ledger
 from ledger.ingest import IngestSources, ingest
 from ledger.storage import load_ledger
+from ledger.summary import summarise
+from ledger.synth import SynthConfig, generate, write
 
 from .ingest_files import BASE, Table, fail_without_writing, write_ledger
 
@@ -208,3 +210,53 @@ def test_credits_are_applied_in_date_order_and_share_what_is_open() -> None:
         ("late", "C", 390.0),
     ]
     assert unapplied == []
+
+
+def test_the_summary_counts_credit_notes_and_nets_open_amounts(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    files = with_credit_notes(
+        credit_row("CN-1", "C001", "2024-02-15", "-300", "INV-3"),  # INV-3: 400 -> 100 open
+        credit_row("CN-2", "C002", "2024-03-20", "-50.25"),  # INV-2: 150.50 -> 100.25 open
+        credit_row("CN-3", "C002", "2024-03-25", "-500"),  # INV-2 settled, 399.75 unapplied
+    )
+    ingest(sqlite_engine, IngestSources.from_dir(write_ledger(tmp_path, files)))
+
+    summary = summarise(load_ledger(sqlite_engine), dt.date(2024, 3, 31))
+
+    assert (summary.invoices, summary.credit_notes) == (3, 3)
+    assert summary.credited_amount == pytest.approx(850.25)
+    assert summary.unapplied_credit == pytest.approx(399.75)
+    assert (summary.open_invoices, summary.open_amount) == (1, pytest.approx(100.0))
+    assert summary.invoiced_amount == pytest.approx(1650.50)  # what was invoiced
+    before = summarise(load_ledger(sqlite_engine), dt.date(2024, 3, 22))
+    assert (before.credit_notes, before.unapplied_credit) == (2, 0.0)
+    assert before.open_amount == pytest.approx(100.0 + 100.25)
+
+
+def test_the_synthetic_ledger_may_carry_credit_notes_and_loads_them(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    plain = generate(SynthConfig(customers=60, months=6, seed=3))
+    with_credits = generate(SynthConfig(customers=60, months=6, seed=3, credit_note_share=0.05))
+
+    assert plain.ledger.credit_notes.empty
+    for name in ("customers", "invoices", "payments", "orders"):  # the rest is unchanged
+        pd.testing.assert_frame_equal(
+            getattr(plain.ledger, name), getattr(with_credits.ledger, name)
+        )
+    notes = with_credits.ledger.credit_notes
+    assert len(notes) > 10
+    assert (notes["amount"] < 0).all()
+    assert notes["reference_invoice_id"].notna().any()
+    assert notes["reference_invoice_id"].isna().any()
+    assert "reference_invoice_id" not in pd.read_csv(write(plain, tmp_path / "plain")["invoices"])
+
+    ingest(sqlite_engine, IngestSources.from_dir(tmp_path / "plain"))
+    write(with_credits, tmp_path / "credits")
+    ingest(sqlite_engine, IngestSources.from_dir(tmp_path / "credits"))
+    pd.testing.assert_frame_equal(
+        load_ledger(sqlite_engine).credit_notes.sort_values("invoice_id", ignore_index=True),
+        notes.sort_values("invoice_id", ignore_index=True),
+        check_dtype=False,
+    )

@@ -164,15 +164,11 @@ class LedgerArrays:
         pay_day = np.maximum(day_numbers(payments["payment_date"]), inv_day[pay_inv])
         pay_amount = _float(payments, "amount")
         # Applied credit notes reduce and settle an invoice like a payment does, from their day.
-        credits = ledger.credit_allocation
-        applied, unapplied = credits.applied, credits.unapplied
-        cred_inv = _codes(
-            applied["invoice_id"], invoices["invoice_id"], "credits", applied["credit_note_id"]
-        )
-        all_inv = np.concatenate([pay_inv, cred_inv])
-        all_day = np.concatenate([pay_day, day_numbers(applied["date"])])
-        all_amount = np.concatenate([pay_amount, _float(applied, "amount")])
-        is_credit = np.r_[np.zeros(len(pay_inv), bool), np.ones(len(cred_inv), bool)]
+        credits = _credits(ledger, cust_ids)
+        all_inv = np.concatenate([pay_inv, credits.inv])
+        all_day = np.concatenate([pay_day, credits.day])
+        all_amount = np.concatenate([pay_amount, credits.amount])
+        is_credit = np.r_[np.zeros(len(pay_inv), bool), np.ones(len(credits.inv), bool)]
         settle = _settle_days(all_inv, all_day, all_amount, amount)
         close = np.minimum(settle, writeoff)
         part = all_day < close[all_inv]
@@ -207,11 +203,9 @@ class LedgerArrays:
             part_day=all_day[part],
             part_amount=all_amount[part],
             part_credit=is_credit[part],
-            unap_cust=_codes(
-                unapplied["customer_id"], cust_ids, "credits", unapplied["credit_note_id"]
-            ),
-            unap_day=day_numbers(unapplied["date"]),
-            unap_amount=_float(unapplied, "amount"),
+            unap_cust=credits.unapplied_cust,
+            unap_day=credits.unapplied_day,
+            unap_amount=credits.unapplied_amount,
             ord_cust=ord_cust,
             ord_day=day_numbers(orders["order_date"]),
             ord_amount=_float(orders, "amount"),
@@ -253,6 +247,44 @@ class LedgerArrays:
                 taken = inv_map[taken]
             values[f.name] = taken
         return LedgerArrays(**values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class _Credits:
+    """A ledger's credit-note allocation as arrays: applications by invoice position, and the
+    unapplied rest by customer code."""
+
+    inv: np.ndarray
+    day: np.ndarray
+    amount: np.ndarray
+    unapplied_cust: np.ndarray
+    unapplied_day: np.ndarray
+    unapplied_amount: np.ndarray
+
+
+_NO_INTS = np.zeros(0, dtype=np.int64)
+_NO_CREDITS = _Credits(_NO_INTS, _NO_INTS, np.zeros(0), _NO_INTS, _NO_INTS, np.zeros(0))
+
+
+def _credits(ledger: Ledger, cust_ids: pd.Series) -> _Credits:
+    if ledger.credit_notes.empty:
+        return _NO_CREDITS  # most ledgers, and every read of a customer without credit notes
+    applied, unapplied = ledger.credit_allocation.applied, ledger.credit_allocation.unapplied
+    return _Credits(
+        inv=_codes(
+            applied["invoice_id"],
+            ledger.invoices["invoice_id"],
+            "credits",
+            applied["credit_note_id"],
+        ),
+        day=day_numbers(applied["date"]),
+        amount=_float(applied, "amount"),
+        unapplied_cust=_codes(
+            unapplied["customer_id"], cust_ids, "credits", unapplied["credit_note_id"]
+        ),
+        unapplied_day=day_numbers(unapplied["date"]),
+        unapplied_amount=_float(unapplied, "amount"),
+    )
 
 
 def _settle_days(

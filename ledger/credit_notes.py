@@ -118,7 +118,15 @@ class CreditAllocation:
 
     @classmethod
     def empty(cls) -> CreditAllocation:
-        return cls(_applied_frame([]), _unapplied_frame([]))
+        """No credit notes: built once and shared (frames are never modified in place), since
+        building empty typed frames costs more than a one-customer feature read."""
+        global _EMPTY
+        if _EMPTY is None:
+            _EMPTY = cls(_applied_frame([]), _unapplied_frame([]))
+        return _EMPTY
+
+
+_EMPTY: CreditAllocation | None = None
 
 
 def allocate_frames(

@@ -103,8 +103,15 @@ def frame_from_columns(entity: Entity, columns: Sequence[Sequence[Any]]) -> pd.D
     return pd.DataFrame(data, copy=False)
 
 
+_EMPTY_INVOICES: list[pd.DataFrame] = []
+
+
 def _no_credit_notes() -> pd.DataFrame:
-    return empty_frame(INVOICES)
+    """One shared empty frame (ledger frames are never modified in place): building a typed
+    empty frame costs ~4 ms, more than a one-customer feature read."""
+    if not _EMPTY_INVOICES:
+        _EMPTY_INVOICES.append(empty_frame(INVOICES))
+    return _EMPTY_INVOICES[0]
 
 
 def is_credit_note(invoices: pd.DataFrame) -> np.ndarray:

@@ -40,6 +40,7 @@ from ledger.validate.references import (
     check_credit_note_refs,
     check_customer_refs,
     check_invoice_currency,
+    check_no_payments_on_new_credit_notes,
     check_paid_totals,
     check_payment_refs,
     check_payments_not_on_credit_notes,
@@ -167,6 +168,7 @@ def validate_frames(
         check_stored_payments_before_invoice(inv, stored_payments, issues)
         check_invoice_currency(inv, customer_currency, issues)
         check_credit_note_refs(inv, existing, issues)
+        check_no_payments_on_new_credit_notes(inv, stored_payments, issues)
 
     issues.raise_if_any(max_issues)
 

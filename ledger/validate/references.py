@@ -293,3 +293,28 @@ def check_payments_not_on_credit_notes(
             "note is netted against its invoice through reference_invoice_id"
         ),
     )
+
+
+def check_no_payments_on_new_credit_notes(
+    inv: Table, stored_payments: pd.DataFrame, issues: IssueLog
+) -> None:
+    """An invoice re-ingested with a negative amount becomes a credit note: refused while
+    payments are stored for it (they would pay a credit note)."""
+    if stored_payments.empty or not inv.has("amount"):
+        return
+    ids = inv.value("invoice_id")
+    negative = (inv.value("amount") < 0).fillna(False).to_numpy()
+    paid = stored_payments.groupby("invoice_id", sort=False)["amount"].sum()
+    paid_on = lookup(ids, paid)
+    clash = negative & paid_on.notna().to_numpy()
+    issues.add(
+        inv,
+        clash,
+        "amount",
+        lambda p: (
+            f"amount {inv.shown('amount', p)} would make invoice {ids.iloc[p]} a credit note, "
+            f"but {_money(float(paid_on.iloc[p]))} of payments are stored for it; load the "
+            "credit as a new line with its own id and reference_invoice_id "
+            f"{ids.iloc[p]}"
+        ),
+    )

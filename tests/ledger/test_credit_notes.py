@@ -260,3 +260,23 @@ def test_the_synthetic_ledger_may_carry_credit_notes_and_loads_them(
         notes.sort_values("invoice_id", ignore_index=True),
         check_dtype=False,
     )
+
+
+def test_an_invoice_with_stored_payments_cannot_turn_into_a_credit_note(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    rows: Table = [
+        ["invoice_id", "customer_id", "invoice_date", "due_date", "amount"],
+        ["INV-1", "C001", "2024-01-10", "2024-02-09", "-1000"],
+    ]
+    write_ledger(tmp_path / "flip", {"invoices": rows})
+
+    error = fail_without_writing(seeded, tmp_path / "flip")
+
+    (issue,) = error.issues
+    assert (issue.file, issue.row, issue.column) == ("invoices.csv", 2, "amount")
+    assert issue.reason == (
+        "amount -1000 would make invoice INV-1 a credit note, but 1,000.00 of payments are "
+        "stored for it; load the credit as a new line with its own id and reference_invoice_id "
+        "INV-1"
+    )

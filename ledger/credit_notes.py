@@ -27,6 +27,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Below half a cent an invoice is settled and a credit used up (float sums of instalments).
 CREDIT_TOLERANCE: Final = 0.005
@@ -133,50 +135,117 @@ def allocate_frames(
     invoices: pd.DataFrame, payments: pd.DataFrame, credit_notes: pd.DataFrame
 ) -> CreditAllocation:
     """:func:`allocate` for every customer with credit notes, from canonical ledger frames
-    (``payments`` including those implied by ``paid_date``)."""
+    (``payments`` including those implied by ``paid_date``).
+
+    Only invoices that can still be open on one of their customer's credit days are handed to
+    :func:`allocate`: the others (issued after the customer's last credit note, or paid in full
+    or written off before its first) could take nothing, and a long book has many of them.
+    """
     if credit_notes.empty:
         return CreditAllocation.empty()
-    customers = credit_notes["customer_id"].unique()
-    inv = invoices[invoices["customer_id"].isin(customers)]
-    pay = payments[payments["invoice_id"].isin(inv["invoice_id"])]
+    by_customer = credit_notes.groupby("customer_id", sort=False)["invoice_date"]
+    first_credit, last_credit = by_customer.min(), by_customer.max()
+    inv = invoices[_isin(invoices["customer_id"], first_credit.index)]
+    pay = payments[_isin(payments["invoice_id"], inv["invoice_id"])]
+    paid = pay.groupby("invoice_id", sort=False).agg(
+        total=("amount", "sum"), last=("payment_date", "max")
+    )
+    ids = inv["invoice_id"].to_numpy(dtype=object)
+    issued = inv["invoice_date"].to_numpy()
+    first = first_credit.reindex(inv["customer_id"].to_numpy()).to_numpy()
+    total = paid["total"].reindex(ids).fillna(0.0).to_numpy()
+    last_paid = np.maximum(paid["last"].reindex(ids).to_numpy(), issued)  # NaT stays NaT
+    settled_before = (total >= inv["amount"].to_numpy() - CREDIT_TOLERANCE) & (last_paid < first)
+    written_off_before = inv["written_off_date"].to_numpy() <= first
+    can_take = (issued <= last_credit.reindex(inv["customer_id"].to_numpy()).to_numpy()) & ~(
+        settled_before | written_off_before
+    )
+    inv = inv[can_take]
+    pay = pay[_isin(pay["invoice_id"], inv["invoice_id"])]
+
+    credits: dict[str, list[CreditNote]] = {}
+    for credit_id, customer, day, amount, reference in zip(
+        credit_notes["invoice_id"].tolist(),
+        credit_notes["customer_id"].tolist(),
+        _dates(credit_notes["invoice_date"]),
+        credit_notes["amount"].tolist(),
+        credit_notes["reference_invoice_id"].tolist(),
+        strict=True,
+    ):
+        ref = None if reference is None or pd.isna(reference) else str(reference)
+        credits.setdefault(customer, []).append(CreditNote(credit_id, day, -amount, ref))
+    # Most credit notes name their invoice and fit in it: for a customer whose credits all do,
+    # the named invoices alone give the same allocation as the whole account. Only customers
+    # with an unreferenced credit, or one that does not fit, are allocated over every invoice.
+    whole = {
+        c for c, notes in credits.items() if any(n.reference_invoice_id is None for n in notes)
+    }
+    named = credit_notes["reference_invoice_id"].dropna()
+    first_pass = _isin(inv["customer_id"], pd.Index(sorted(whole))) | _isin(
+        inv["invoice_id"], named
+    )
+    items = _open_items(inv[first_pass], pay)
+    results = {c: allocate(items.get(c, []), notes) for c, notes in credits.items()}
+    overflow = {
+        c
+        for c, (done, left) in results.items()
+        if c not in whole and (left or not _all_in_named(done, credits[c]))
+    }
+    if overflow:
+        rest = inv[_isin(inv["customer_id"], pd.Index(sorted(overflow)))]
+        items = _open_items(rest, pay)
+        results |= {c: allocate(items.get(c, []), credits[c]) for c in overflow}
+
+    applied: list[tuple[str, str, str, dt.date, float]] = []
+    unapplied: list[tuple[str, str, dt.date, float]] = []
+    for customer, (done, left) in results.items():
+        applied += [(a.credit_note_id, a.invoice_id, customer, a.day, a.amount) for a in done]
+        unapplied += [(c.credit_note_id, customer, c.day, amount) for c, amount in left]
+    return CreditAllocation(_applied_frame(applied), _unapplied_frame(unapplied))
+
+
+def _all_in_named(done: list[Application], notes: list[CreditNote]) -> bool:
+    """Whether every application went to the invoice its credit note names."""
+    named = {n.credit_note_id: n.reference_invoice_id for n in notes}
+    return all(a.invoice_id == named[a.credit_note_id] for a in done)
+
+
+def _open_items(inv: pd.DataFrame, payments: pd.DataFrame) -> dict[str, list[OpenItem]]:
+    """The invoices of ``inv`` with their payments, by customer."""
+    pay = payments[_isin(payments["invoice_id"], inv["invoice_id"])]
     paid_on: dict[str, list[tuple[dt.date, float]]] = {}
     for invoice_id, day, amount in zip(
-        pay["invoice_id"], _dates(pay["payment_date"]), pay["amount"], strict=True
+        pay["invoice_id"].tolist(),
+        _dates(pay["payment_date"]),
+        pay["amount"].tolist(),
+        strict=True,
     ):
-        paid_on.setdefault(invoice_id, []).append((day, float(amount)))
+        paid_on.setdefault(invoice_id, []).append((day, amount))
     items: dict[str, list[OpenItem]] = {}
-    for invoice_id, customer, issued, due, amount, written_off in zip(
-        inv["invoice_id"],
-        inv["customer_id"],
+    for invoice_id, customer, day, due, amount, written_off in zip(
+        inv["invoice_id"].tolist(),
+        inv["customer_id"].tolist(),
         _dates(inv["invoice_date"]),
         _dates(inv["due_date"]),
-        inv["amount"],
+        inv["amount"].tolist(),
         _optional_dates(inv["written_off_date"]),
         strict=True,
     ):
         # A payment counts from the invoice's date at the earliest (as in the features).
-        payments_of = [(max(day, issued), a) for day, a in paid_on.get(invoice_id, [])]
+        payments_of = [(max(paid, day), a) for paid, a in paid_on.get(invoice_id, [])]
         items.setdefault(customer, []).append(
-            OpenItem(invoice_id, issued, due, float(amount), written_off, payments_of)
+            OpenItem(invoice_id, day, due, amount, written_off, payments_of)
         )
-    credits: dict[str, list[CreditNote]] = {}
-    for credit_id, customer, day, amount, reference in zip(
-        credit_notes["invoice_id"],
-        credit_notes["customer_id"],
-        _dates(credit_notes["invoice_date"]),
-        credit_notes["amount"],
-        credit_notes["reference_invoice_id"],
-        strict=True,
-    ):
-        ref = None if reference is None or pd.isna(reference) else str(reference)
-        credits.setdefault(customer, []).append(CreditNote(credit_id, day, -float(amount), ref))
-    applied: list[tuple[str, str, str, dt.date, float]] = []
-    unapplied: list[tuple[str, str, dt.date, float]] = []
-    for customer, notes in credits.items():
-        done, left = allocate(items.get(customer, []), notes)
-        applied += [(a.credit_note_id, a.invoice_id, customer, a.day, a.amount) for a in done]
-        unapplied += [(c.credit_note_id, customer, c.day, amount) for c, amount in left]
-    return CreditAllocation(_applied_frame(applied), _unapplied_frame(unapplied))
+    return items
+
+
+def _isin(values: pd.Series, pool: pd.Series | pd.Index) -> np.ndarray:
+    """``values.isin(pool)`` for text ids through Arrow (pandas loops over Arrow strings)."""
+    found = pc.is_in(
+        pa.array(values.to_numpy(dtype=object), type=pa.string()),
+        value_set=pa.array(np.asarray(pool, dtype=object), type=pa.string()),
+    )
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _dates(series: pd.Series) -> list[dt.date]:

@@ -280,3 +280,42 @@ def test_an_invoice_with_stored_payments_cannot_turn_into_a_credit_note(
         "stored for it; load the credit as a new line with its own id and reference_invoice_id "
         "INV-1"
     )
+
+
+def test_the_ledgers_allocation_equals_allocating_each_account_whole() -> None:
+    ledger = generate(SynthConfig(customers=80, months=12, seed=8, credit_note_share=0.1)).ledger
+    paid: dict[str, list] = {}
+    for p in ledger.payments.itertuples():
+        paid.setdefault(p.invoice_id, []).append((p.payment_date.date(), p.amount))
+    items: dict[str, list[OpenItem]] = {}
+    for r in ledger.invoices.itertuples():
+        day = r.invoice_date.date()
+        written_off = None if pd.isna(r.written_off_date) else r.written_off_date.date()
+        payments = [(max(d, day), a) for d, a in paid.get(r.invoice_id, [])]
+        items.setdefault(r.customer_id, []).append(
+            OpenItem(r.invoice_id, day, r.due_date.date(), r.amount, written_off, payments)
+        )
+    credits: dict[str, list[CreditNote]] = {}
+    for n in ledger.credit_notes.itertuples():
+        ref = None if pd.isna(n.reference_invoice_id) else n.reference_invoice_id
+        credits.setdefault(n.customer_id, []).append(
+            CreditNote(n.invoice_id, n.invoice_date.date(), -n.amount, ref)
+        )
+    expected_applied, expected_left = [], []
+    for customer, notes in credits.items():
+        done, left = allocate(items.get(customer, []), notes)
+        expected_applied += [(a.credit_note_id, a.invoice_id, round(a.amount, 6)) for a in done]
+        expected_left += [(c.credit_note_id, round(amount, 6)) for c, amount in left]
+
+    got = ledger.credit_allocation
+    applied = got.applied.assign(amount=got.applied["amount"].round(6))
+    assert sorted(
+        applied[["credit_note_id", "invoice_id", "amount"]].itertuples(index=False, name=None)
+    ) == sorted(expected_applied)
+    unapplied = got.unapplied.assign(amount=got.unapplied["amount"].round(6))
+    assert sorted(
+        unapplied[["credit_note_id", "amount"]].itertuples(index=False, name=None)
+    ) == sorted(expected_left)
+    named = ledger.credit_notes.set_index("invoice_id")["reference_invoice_id"].dropna()
+    beyond = [a for a in expected_applied if a[0] in named.index and a[1] != named[a[0]]]
+    assert beyond  # a named credit larger than its invoice's open amount went on oldest first

@@ -137,31 +137,16 @@ def allocate_frames(
     """:func:`allocate` for every customer with credit notes, from canonical ledger frames
     (``payments`` including those implied by ``paid_date``).
 
-    Only invoices that can still be open on one of their customer's credit days are handed to
-    :func:`allocate`: the others (issued after the customer's last credit note, or paid in full
-    or written off before its first) could take nothing, and a long book has many of them.
+    Only invoices open (by their payments and write-off alone) on at least one of their
+    customer's credit days are handed to :func:`allocate`: every other invoice is open on none
+    of them, so it could take nothing, and on a long book they are nearly all of them.
     """
     if credit_notes.empty:
         return CreditAllocation.empty()
-    by_customer = credit_notes.groupby("customer_id", sort=False)["invoice_date"]
-    first_credit, last_credit = by_customer.min(), by_customer.max()
-    inv = invoices[_isin(invoices["customer_id"], first_credit.index)]
+    inv = invoices[_isin(invoices["customer_id"], credit_notes["customer_id"])]
     pay = payments[_isin(payments["invoice_id"], inv["invoice_id"])]
-    paid = pay.groupby("invoice_id", sort=False).agg(
-        total=("amount", "sum"), last=("payment_date", "max")
-    )
-    ids = inv["invoice_id"].to_numpy(dtype=object)
-    issued = inv["invoice_date"].to_numpy()
-    first = first_credit.reindex(inv["customer_id"].to_numpy()).to_numpy()
-    total = paid["total"].reindex(ids).fillna(0.0).to_numpy()
-    last_paid = np.maximum(paid["last"].reindex(ids).to_numpy(), issued)  # NaT stays NaT
-    settled_before = (total >= inv["amount"].to_numpy() - CREDIT_TOLERANCE) & (last_paid < first)
-    written_off_before = inv["written_off_date"].to_numpy() <= first
-    can_take = (issued <= last_credit.reindex(inv["customer_id"].to_numpy()).to_numpy()) & ~(
-        settled_before | written_off_before
-    )
-    inv = inv[can_take]
-    pay = pay[_isin(pay["invoice_id"], inv["invoice_id"])]
+    inv = inv[_open_on_a_credit_day(inv, pay, credit_notes)]
+    items = _open_items(inv, pay[_isin(pay["invoice_id"], inv["invoice_id"])])
 
     credits: dict[str, list[CreditNote]] = {}
     for credit_id, customer, day, amount, reference in zip(
@@ -174,40 +159,58 @@ def allocate_frames(
     ):
         ref = None if reference is None or pd.isna(reference) else str(reference)
         credits.setdefault(customer, []).append(CreditNote(credit_id, day, -amount, ref))
-    # Most credit notes name their invoice and fit in it: for a customer whose credits all do,
-    # the named invoices alone give the same allocation as the whole account. Only customers
-    # with an unreferenced credit, or one that does not fit, are allocated over every invoice.
-    whole = {
-        c for c, notes in credits.items() if any(n.reference_invoice_id is None for n in notes)
-    }
-    named = credit_notes["reference_invoice_id"].dropna()
-    first_pass = _isin(inv["customer_id"], pd.Index(sorted(whole))) | _isin(
-        inv["invoice_id"], named
-    )
-    items = _open_items(inv[first_pass], pay)
-    results = {c: allocate(items.get(c, []), notes) for c, notes in credits.items()}
-    overflow = {
-        c
-        for c, (done, left) in results.items()
-        if c not in whole and (left or not _all_in_named(done, credits[c]))
-    }
-    if overflow:
-        rest = inv[_isin(inv["customer_id"], pd.Index(sorted(overflow)))]
-        items = _open_items(rest, pay)
-        results |= {c: allocate(items.get(c, []), credits[c]) for c in overflow}
-
     applied: list[tuple[str, str, str, dt.date, float]] = []
     unapplied: list[tuple[str, str, dt.date, float]] = []
-    for customer, (done, left) in results.items():
+    for customer, notes in credits.items():
+        done, left = allocate(items.get(customer, []), notes)
         applied += [(a.credit_note_id, a.invoice_id, customer, a.day, a.amount) for a in done]
         unapplied += [(c.credit_note_id, customer, c.day, amount) for c, amount in left]
     return CreditAllocation(_applied_frame(applied), _unapplied_frame(unapplied))
 
 
-def _all_in_named(done: list[Application], notes: list[CreditNote]) -> bool:
-    """Whether every application went to the invoice its credit note names."""
-    named = {n.credit_note_id: n.reference_invoice_id for n in notes}
-    return all(a.invoice_id == named[a.credit_note_id] for a in done)
+def _open_on_a_credit_day(
+    inv: pd.DataFrame, pay: pd.DataFrame, credit_notes: pd.DataFrame
+) -> np.ndarray:
+    """Whether each invoice is issued by, and not yet closed by payments or write-off on, some
+    credit day of its customer: the first credit day on or after its issue date comes before
+    the day its payments reach its amount and before its write-off."""
+    issued = pd.Series(inv["invoice_date"].to_numpy(), index=inv["invoice_id"].to_numpy())
+    p = pd.DataFrame(
+        {
+            "invoice_id": pay["invoice_id"].to_numpy(dtype=object),
+            "day": np.maximum(
+                pay["payment_date"].to_numpy(), issued.reindex(pay["invoice_id"]).to_numpy()
+            ),
+            "amount": pay["amount"].to_numpy(),
+        }
+    ).sort_values(["invoice_id", "day"], kind="stable")
+    p["paid"] = p.groupby("invoice_id", sort=False)["amount"].cumsum()
+    due = pd.Series(inv["amount"].to_numpy(), index=inv["invoice_id"].to_numpy())
+    reached = p[p["paid"].to_numpy() >= due.reindex(p["invoice_id"]).to_numpy() - CREDIT_TOLERANCE]
+    settled = reached.groupby("invoice_id", sort=False)["day"].min()
+    closes = np.fmin(
+        settled.reindex(inv["invoice_id"].to_numpy()).to_numpy(),
+        inv["written_off_date"].to_numpy(),
+    )  # NaT: never closes
+    left = pd.DataFrame(
+        {
+            "row": np.arange(len(inv)),
+            "customer_id": inv["customer_id"].to_numpy(dtype=object),
+            "day": inv["invoice_date"].to_numpy(),
+        }
+    ).sort_values("day", kind="stable")
+    right = pd.DataFrame(
+        {
+            "customer_id": credit_notes["customer_id"].to_numpy(dtype=object),
+            "day": credit_notes["invoice_date"].to_numpy(),
+            "credit_day": credit_notes["invoice_date"].to_numpy(),
+        }
+    ).sort_values("day", kind="stable")
+    nearest = pd.merge_asof(left, right, on="day", by="customer_id", direction="forward")
+    next_credit = np.empty(len(inv), dtype="datetime64[ns]")
+    next_credit[nearest["row"].to_numpy()] = nearest["credit_day"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        return ~np.isnat(next_credit) & (np.isnat(closes) | (next_credit < closes))
 
 
 def _open_items(inv: pd.DataFrame, payments: pd.DataFrame) -> dict[str, list[OpenItem]]:
@@ -242,8 +245,8 @@ def _open_items(inv: pd.DataFrame, payments: pd.DataFrame) -> dict[str, list[Ope
 def _isin(values: pd.Series, pool: pd.Series | pd.Index) -> np.ndarray:
     """``values.isin(pool)`` for text ids through Arrow (pandas loops over Arrow strings)."""
     found = pc.is_in(
-        pa.array(values.to_numpy(dtype=object), type=pa.string()),
-        value_set=pa.array(np.asarray(pool, dtype=object), type=pa.string()),
+        pa.array(pd.Series(values, dtype="str").array),
+        value_set=pa.array(pd.Series(pool, dtype="str").array),
     )
     return found.fill_null(False).to_numpy(zero_copy_only=False)
 

@@ -4,6 +4,10 @@ Overdue days are ``as_of - due_date`` for open items and ``paid_date - due_date`
 (the write-off date for written-off ones). Buckets, grades, the collection ladder and the warning
 thresholds come from the policy. Portfolio DSO and CEI are computed on portfolio totals, with the
 same formulas as the customers' (:mod:`features.receivables`), not averaged over customers.
+
+Credit notes are never aged as invoices: applied ones have lowered their invoices' open amounts,
+and what is left unapplied shows per customer (``unapplied_credit``) and lowers its exposure
+(:mod:`ledger.credit_notes`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from features.receivables import (
     open_ar_at,
     period_sales,
     sales_between,
+    unapplied_credit_at,
     written_off_between,
 )
 from features.rules import collection_steps, early_warnings, grade_strategy, overdue_risk_grade
@@ -41,7 +46,8 @@ class AgingReport:
     * ``invoices``: one row per open invoice (all invoices issued by ``as_of`` with
       ``include_settled``): status, open amount, days overdue, bucket, collection step.
     * ``customers``: one row per customer: bucket amounts, overdue ratio, DSO, CEI, bad-debt
-      ratio, exposure, overdue risk grade and strategy.
+      ratio, unapplied credit, exposure (open AR less unapplied credit plus open orders),
+      overdue risk grade and strategy.
     * ``customer_buckets``: per customer and bucket: amount, count and share of open AR.
     * ``portfolio``: per bucket: amount, count and share; ``summary``: portfolio totals.
     * ``warnings``: early-warning signals (customer, code, message, value, threshold).
@@ -151,7 +157,8 @@ def _customer_part(
     lost = written_off_between(a, t - bad_debt_days, t, known)
     invoiced = sales_between(a, t - bad_debt_days, t, known)
     orders = group_sum(a.ord_cust, n, np.where(a.ord_open & (a.ord_day <= t), a.ord_amount, 0.0))
-    exposure = features["open_ar"].to_numpy() + orders
+    unapplied = unapplied_credit_at(a, t)
+    exposure = features["open_ar"].to_numpy() - unapplied + orders  # net of the customer's credit
     grades = overdue_risk_grade(
         features["max_days_overdue"].to_numpy(),
         features["overdue_share"].to_numpy(),
@@ -172,6 +179,7 @@ def _customer_part(
             "cei": features["cei"].to_numpy(),
             "bad_debt_ratio": ratio(lost, invoiced),
             "credit_limit": a.cust_limit,
+            "unapplied_credit": unapplied,
             "open_orders": orders,
             "exposure": exposure,
             "utilisation": np.where(a.cust_limit > 0, ratio(exposure, a.cust_limit), np.nan),
@@ -334,6 +342,7 @@ def _summary(
         "customers": float(a.n_customers),
         "open_invoices": float(features["open_invoice_count"].sum()),
         "open_ar": float(open_ar[0]),
+        "unapplied_credit": float(unapplied_credit_at(a, t).sum()),
         "overdue_ar": float(overdue_ar[0]),
         "overdue_ratio": float(ratio(overdue_ar, open_ar)[0]),
         "dso": float(dso(open_ar, sales, period, cap)[0]),

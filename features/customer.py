@@ -139,7 +139,7 @@ def _activity(a: LedgerArrays, r: _Rows, t: int, n: int) -> dict[str, np.ndarray
     out["dispute_rate_12m"] = ratio(group_count(r.cust, n, year & (r.dispute <= t)), count)
 
     instalment = np.zeros(len(a.inv_day), dtype=bool)
-    instalment[a.part_inv[a.part_day <= t]] = True
+    instalment[a.part_inv[(a.part_day <= t) & ~a.part_credit]] = True  # credits are not paid
     part_paid = year & instalment[r.idx]
     out["partial_payment_rate_12m"] = ratio(group_count(r.cust, n, part_paid), count)
 

@@ -3,7 +3,8 @@
 Feature building at a date T is then a few dozen vectorised passes (masks and ``np.bincount``)
 that cost the same per row for one customer or five million invoices; this one-off preparation
 is where the string ids are hashed. Everything a feature needs that does not depend on T is
-settled here, chiefly the day each invoice was fully paid.
+settled here, chiefly the day each invoice was fully paid (by payments and the credit notes
+applied to it: :mod:`ledger.credit_notes`).
 """
 
 from __future__ import annotations
@@ -108,11 +109,17 @@ class LedgerArrays:
     pay_cust: np.ndarray
     pay_day: np.ndarray
     pay_amount: np.ndarray
-    # instalments: payments received before their invoice closed (they reduce open amounts)
+    # instalments: payments and applied credit notes received before their invoice closed (they
+    # reduce open amounts; ``part_credit`` marks the credits, which are not payments)
     part_inv: np.ndarray
     part_cust: np.ndarray
     part_day: np.ndarray
     part_amount: np.ndarray
+    part_credit: np.ndarray
+    # credit notes left unapplied (ledger.credit_notes): customer credit from their day on
+    unap_cust: np.ndarray
+    unap_day: np.ndarray
+    unap_amount: np.ndarray
     # orders (status is a snapshot: fit for current exposure, not for historical features)
     ord_cust: np.ndarray
     ord_day: np.ndarray
@@ -156,9 +163,15 @@ class LedgerArrays:
 
         pay_day = np.maximum(day_numbers(payments["payment_date"]), inv_day[pay_inv])
         pay_amount = _float(payments, "amount")
-        settle = _settle_days(pay_inv, pay_day, pay_amount, amount)
+        # Applied credit notes reduce and settle an invoice like a payment does, from their day.
+        credits = _credits(ledger, cust_ids)
+        all_inv = np.concatenate([pay_inv, credits.inv])
+        all_day = np.concatenate([pay_day, credits.day])
+        all_amount = np.concatenate([pay_amount, credits.amount])
+        is_credit = np.r_[np.zeros(len(pay_inv), bool), np.ones(len(credits.inv), bool)]
+        settle = _settle_days(all_inv, all_day, all_amount, amount)
         close = np.minimum(settle, writeoff)
-        part = pay_day < close[pay_inv]
+        part = all_day < close[all_inv]
 
         # One conversion for all numeric customer columns (nullable Int64 ones included).
         numeric = customers[list(_CUSTOMER_NUMBERS)].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -180,15 +193,19 @@ class LedgerArrays:
             inv_settle=settle,
             inv_close=close,
             inv_instalments=np.bincount(
-                pay_inv[part], weights=pay_amount[part], minlength=len(invoices)
+                all_inv[part], weights=all_amount[part], minlength=len(invoices)
             ),
             pay_cust=inv_cust[pay_inv],
             pay_day=pay_day,
             pay_amount=pay_amount,
-            part_inv=pay_inv[part],
-            part_cust=inv_cust[pay_inv[part]],
-            part_day=pay_day[part],
-            part_amount=pay_amount[part],
+            part_inv=all_inv[part],
+            part_cust=inv_cust[all_inv[part]],
+            part_day=all_day[part],
+            part_amount=all_amount[part],
+            part_credit=is_credit[part],
+            unap_cust=credits.unapplied_cust,
+            unap_day=credits.unapplied_day,
+            unap_amount=credits.unapplied_amount,
             ord_cust=ord_cust,
             ord_day=day_numbers(orders["order_date"]),
             ord_amount=_float(orders, "amount"),
@@ -206,6 +223,7 @@ class LedgerArrays:
             "pay_": np.flatnonzero(remap[self.pay_cust] >= 0),
             "part_": np.flatnonzero(remap[self.part_cust] >= 0),
             "ord_": np.flatnonzero(remap[self.ord_cust] >= 0),
+            "unap_": np.flatnonzero(remap[self.unap_cust] >= 0),
         }
         inv_map = np.full(len(self.inv_cust), -1, dtype=np.int64)
         inv_map[keep["inv_"]] = np.arange(len(keep["inv_"]))
@@ -229,6 +247,44 @@ class LedgerArrays:
                 taken = inv_map[taken]
             values[f.name] = taken
         return LedgerArrays(**values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class _Credits:
+    """A ledger's credit-note allocation as arrays: applications by invoice position, and the
+    unapplied rest by customer code."""
+
+    inv: np.ndarray
+    day: np.ndarray
+    amount: np.ndarray
+    unapplied_cust: np.ndarray
+    unapplied_day: np.ndarray
+    unapplied_amount: np.ndarray
+
+
+_NO_INTS = np.zeros(0, dtype=np.int64)
+_NO_CREDITS = _Credits(_NO_INTS, _NO_INTS, np.zeros(0), _NO_INTS, _NO_INTS, np.zeros(0))
+
+
+def _credits(ledger: Ledger, cust_ids: pd.Series) -> _Credits:
+    if ledger.credit_notes.empty:
+        return _NO_CREDITS  # most ledgers, and every read of a customer without credit notes
+    applied, unapplied = ledger.credit_allocation.applied, ledger.credit_allocation.unapplied
+    return _Credits(
+        inv=_codes(
+            applied["invoice_id"],
+            ledger.invoices["invoice_id"],
+            "credits",
+            applied["credit_note_id"],
+        ),
+        day=day_numbers(applied["date"]),
+        amount=_float(applied, "amount"),
+        unapplied_cust=_codes(
+            unapplied["customer_id"], cust_ids, "credits", unapplied["credit_note_id"]
+        ),
+        unapplied_day=day_numbers(unapplied["date"]),
+        unapplied_amount=_float(unapplied, "amount"),
+    )
 
 
 def _settle_days(

@@ -2,6 +2,11 @@
 
 Shared by the customer features and the aging report so a customer's DSO and the portfolio's
 DSO are the same formula (the portfolio's is computed on totals, not averaged).
+
+Credit notes: open AR is net of the credits applied to invoices; sales (DSO's denominator, the
+trading volume features) are what was invoiced, credit notes not subtracted, because a credit
+corrects an invoice's balance rather than undoing trade, and netting a large credit could turn a
+period's sales negative and DSO meaningless. Unapplied credit is exposure, not AR.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ COUNTBACK_PERIODS = 12
 
 def open_ar_at(a: LedgerArrays, day: int, rows: np.ndarray | None = None) -> np.ndarray:
     """Open receivables per customer at the end of ``day``: invoices issued by then and not yet
-    closed (paid or written off), less the instalments received by then. ``rows`` restricts the
+    closed (paid, credited or written off), less the instalments (payments and applied credit
+    notes) received by then. ``rows`` restricts the
     invoices looked at (it must contain every invoice open at ``day``)."""
     idx = slice(None) if rows is None else rows
     open_ = (a.inv_day[idx] <= day) & (a.inv_close[idx] > day)
@@ -25,6 +31,12 @@ def open_ar_at(a: LedgerArrays, day: int, rows: np.ndarray | None = None) -> np.
     part_open = (a.part_day <= day) & (a.inv_close[a.part_inv] > day)
     paid = group_sum(a.part_cust, a.n_customers, np.where(part_open, a.part_amount, 0.0))
     return gross - paid
+
+
+def unapplied_credit_at(a: LedgerArrays, day: int) -> np.ndarray:
+    """Credit per customer from credit notes issued by ``day`` that found no open invoice to
+    net against (:mod:`ledger.credit_notes`); it lowers the customer's net exposure."""
+    return group_sum(a.unap_cust, a.n_customers, np.where(a.unap_day <= day, a.unap_amount, 0.0))
 
 
 def sales_between(a: LedgerArrays, after: int, until: int, rows: np.ndarray) -> np.ndarray:

@@ -249,7 +249,7 @@ def _dates_after(
 ) -> LedgerDates:
     """The ledger's dates once ``frames`` are stored over ``existing`` (the whole ledger)."""
     stored = {
-        "invoices": existing.invoices,
+        "invoices": existing.invoice_rows,
         "payments": existing.payments,
         "orders": existing.orders,
     }

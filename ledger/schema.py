@@ -18,6 +18,7 @@ class Kind(StrEnum):
     TEXT = "text"
     DATE = "date"
     AMOUNT = "amount"  # money, must be > 0
+    SIGNED_AMOUNT = "signed_amount"  # money, not 0: a negative invoice line is a credit note
     NUMBER = "number"  # any real number (may be negative: net income)
     COUNT = "count"  # whole number >= 0
     BOOL = "bool"  # yes/no, true/false, 1/0, y/n, t/f
@@ -104,7 +105,12 @@ INVOICES = Entity(
         Field("customer_id", Kind.ID, True, "Customer the invoice was issued to"),
         Field("invoice_date", Kind.DATE, True, "Issue date"),
         Field("due_date", Kind.DATE, True, "Due date (on or after the issue date)"),
-        Field("amount", Kind.AMOUNT, True, "Invoice amount including tax, > 0"),
+        Field(
+            "amount",
+            Kind.SIGNED_AMOUNT,
+            True,
+            "Invoice amount including tax; negative for a credit note (credit memo)",
+        ),
         Field("currency", Kind.CURRENCY, False, "Invoice currency; defaults to ARSCORE_CURRENCY"),
         Field("disputed", Kind.BOOL, False, "Whether the customer disputed the invoice"),
         Field("dispute_date", Kind.DATE, False, "Date the dispute was raised"),
@@ -114,6 +120,12 @@ INVOICES = Entity(
             Kind.DATE,
             False,
             "Clearing date for exports without payments: implies one full payment that day",
+        ),
+        Field(
+            "reference_invoice_id",
+            Kind.ID,
+            False,
+            "The invoice a credit note credits (netted against it first); optional",
         ),
     ),
 )

@@ -175,7 +175,7 @@ def _python_column(series: pd.Series, kind: Kind, dates_as_text: bool) -> list[A
         return days.astype(object).tolist()
     if kind is Kind.BOOL:
         return series.astype(bool).tolist()
-    if kind in (Kind.AMOUNT, Kind.NUMBER):
+    if kind in (Kind.AMOUNT, Kind.SIGNED_AMOUNT, Kind.NUMBER):
         values = series.to_numpy(dtype="float64")
         out = values.astype(object)
         out[np.isnan(values)] = None
@@ -328,7 +328,7 @@ def record_ingest_run(
 def _frames_of(ledger: Ledger) -> dict[str, pd.DataFrame]:
     return {
         "customers": ledger.customers,
-        "invoices": ledger.invoices,
+        "invoices": ledger.invoice_rows,
         "payments": ledger.payments,
         "orders": ledger.orders,
     }
@@ -423,6 +423,7 @@ def referenced_customers(connection: Connection, frames: Mapping[str, pd.DataFra
     for entity in ("customers", "invoices", "orders"):
         owners |= values(entity, "customer_id")
     invoice_ids = values("invoices", "invoice_id") | values("payments", "invoice_id")
+    invoice_ids |= values("invoices", "reference_invoice_id")  # a credit note's invoice
     inv, pay, orders = tables.invoices, tables.payments, tables.orders
     lookups = (
         (

@@ -42,6 +42,9 @@ class LedgerSummary:
     customers_written_off: int
     open_orders_amount: float
     by_industry: pd.DataFrame  # customers, invoiced amount and open amount per industry
+    credit_notes: int = 0
+    credited_amount: float = 0.0  # what the credit notes credit (a positive sum)
+    unapplied_credit: float = 0.0  # of it, what found no open invoice (ledger.credit_notes)
 
     def rows(self) -> list[tuple[str, str]]:
         """Label/value pairs for printing."""
@@ -74,6 +77,11 @@ class LedgerSummary:
             ("Mean days late (paid)", f"{self.mean_days_late_paid:.1f}"),
             ("Disputed invoices", f"{self.disputed_invoices:,}"),
             (
+                "Credit notes",
+                f"{self.credit_notes:,}  ({m(self.credited_amount)}; unapplied "
+                f"{m(self.unapplied_credit)})",
+            ),
+            (
                 "Written off",
                 f"{self.written_off_invoices:,} invoices, {m(self.written_off_amount)}, "
                 f"{self.customers_written_off:,} customers",
@@ -100,8 +108,20 @@ def summarise(ledger: Ledger, as_of: date | None = None, currency: str = "EUR") 
     t = pd.Timestamp(as_of)
     inv = inv[inv["invoice_date"] <= t]
     pay = pay[(pay["payment_date"] <= t) & pay["invoice_id"].isin(inv["invoice_id"])]
+    # Credit notes applied by then lower open amounts and can settle invoices, like payments.
+    credits = ledger.credit_allocation
+    applied = credits.applied[credits.applied["date"] <= t]
+    cleared = pd.concat(
+        [
+            pay[["invoice_id", "payment_date", "amount"]],
+            applied.rename(columns={"date": "payment_date"})[
+                ["invoice_id", "payment_date", "amount"]
+            ],
+        ]
+    )
+    notes = ledger.credit_notes[ledger.credit_notes["invoice_date"] <= t]
 
-    paid = pay.groupby("invoice_id")["amount"].sum().reindex(inv["invoice_id"]).fillna(0.0)
+    paid = cleared.groupby("invoice_id")["amount"].sum().reindex(inv["invoice_id"]).fillna(0.0)
     amount = inv["amount"].to_numpy()
     paid_np = paid.to_numpy()
     written_off = (inv["written_off_date"] <= t).to_numpy()
@@ -110,7 +130,7 @@ def summarise(ledger: Ledger, as_of: date | None = None, currency: str = "EUR") 
     overdue_mask = open_mask & (inv["due_date"] < t).to_numpy()
     fully_paid = paid_np >= amount - 0.005
 
-    last_payment = pay.groupby("invoice_id")["payment_date"].max().reindex(inv["invoice_id"])
+    last_payment = cleared.groupby("invoice_id")["payment_date"].max().reindex(inv["invoice_id"])
     days_late = (last_payment.to_numpy() - inv["due_date"].to_numpy()) / np.timedelta64(1, "D")
     days_late_paid = days_late[fully_paid]
     wo = inv[written_off]
@@ -165,4 +185,9 @@ def summarise(ledger: Ledger, as_of: date | None = None, currency: str = "EUR") 
         customers_written_off=int(wo["customer_id"].nunique()),
         open_orders_amount=float(open_orders["amount"].sum()),
         by_industry=by_industry,
+        credit_notes=len(notes),
+        credited_amount=float(-notes["amount"].sum()),
+        unapplied_credit=float(
+            credits.unapplied.loc[credits.unapplied["date"] <= t, "amount"].sum()
+        ),
     )

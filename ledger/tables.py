@@ -75,6 +75,8 @@ invoices = Table(
     Column("written_off_date", Date),
     Column("paid_date", Date),
     _updated_at(),
+    # A credit note's (amount < 0) invoice, if the export names one (migration 0007).
+    Column("reference_invoice_id", ID),
     Index("ix_invoices_customer_id", "customer_id"),
 )
 

@@ -1,6 +1,7 @@
 """The limit check sales runs before taking an order: rules only, no model call.
 
-Exposure is open receivables plus open orders as of the ledger's as-of date (passed in as
+Exposure is open receivables (net of credit notes applied to them) less the customer's unapplied
+credit, plus open orders, as of the ledger's as-of date (passed in as
 ``today``; :mod:`ledger.as_of`); the decision is ``decline`` for a
 customer on stop (overdue risk critical), ``refer`` when the order would breach the limit, the
 customer has no approved limit or an invoice is long overdue, else ``approve``.
@@ -34,6 +35,7 @@ from features.policy import RulesPolicy
 from features.registry import WINDOWS
 from features.rules import grade_strategy, overdue_risk_grade
 from ledger import tables
+from ledger.credit_notes import CreditNote, OpenItem, allocate
 from ledger.frames import Ledger
 
 
@@ -50,10 +52,12 @@ class LimitPosition:
     long_overdue_count: int  # open invoices more than the refer threshold overdue
     long_overdue_amount: float
     refer_days_overdue: int
+    unapplied_credit: float = 0.0  # credit notes that found no open invoice (ledger.credit_notes)
 
     @property
     def exposure(self) -> float:
-        return self.open_ar + self.open_orders
+        """Open receivables less the customer's unapplied credit, plus open orders."""
+        return self.open_ar - self.unapplied_credit + self.open_orders
 
 
 def check_limit(
@@ -93,6 +97,7 @@ def position_from_aging(
         long_overdue_count=len(long_overdue),
         long_overdue_amount=float(long_overdue["open_amount"].sum()),
         refer_days_overdue=refer_days_overdue,
+        unapplied_credit=float(row["unapplied_credit"]),
     )
 
 
@@ -118,12 +123,17 @@ def read_position(
         return None
     rows = connection.execute(_INVOICE_QUERY, {"customer_id": customer_id, "today": today}).all()
     invoices: dict[str, _Invoice] = {}
-    for invoice_id, amount, due, issued, written_off, paid_date, paid_on, paid in rows:
+    credit_notes: list[CreditNote] = []
+    for invoice_id, amount, due, issued, written_off, paid_date, ref, paid_on, paid in rows:
+        if amount < 0:  # a credit note, issued by today (the query's filter)
+            credit_notes.append(CreditNote(invoice_id, issued, -amount, ref))
+            continue
         invoice = invoices.get(invoice_id)
         if invoice is None:
             invoice = invoices[invoice_id] = _Invoice(amount, due, issued, written_off, paid_date)
         if paid_on is not None:
             invoice.payments.append((max(paid_on, issued), paid))
+    unapplied_credit = _apply_credit_notes(invoices, credit_notes)
 
     year_ago = today - dt.timedelta(days=WINDOWS["12m"])
     refer_before = today - dt.timedelta(days=refer_days_overdue)
@@ -161,12 +171,29 @@ def read_position(
         long_overdue_count=long_count,
         long_overdue_amount=long_amount,
         refer_days_overdue=refer_days_overdue,
+        unapplied_credit=unapplied_credit,
     )
+
+
+def _apply_credit_notes(invoices: dict[str, _Invoice], credit_notes: list[CreditNote]) -> float:
+    """Net the customer's credit notes against its invoices by the ledger's one convention
+    (:func:`ledger.credit_notes.allocate`); returns the credit left unapplied."""
+    if not credit_notes:
+        return 0.0
+    items = [
+        OpenItem(invoice_id, i.issued, i.due, i.amount, i.written_off, i.all_payments())
+        for invoice_id, i in invoices.items()
+    ]
+    applied, unapplied = allocate(items, credit_notes)
+    for application in applied:
+        invoices[application.invoice_id].credits.append((application.day, application.amount))
+    return sum(amount for _, amount in unapplied)
 
 
 @dataclass
 class _Invoice:
-    """One invoice of the customer and its payments (day counted from, amount)."""
+    """One invoice of the customer, its payments and the credit notes applied to it (day
+    counted from, amount)."""
 
     amount: float
     due: dt.date
@@ -174,13 +201,18 @@ class _Invoice:
     written_off: dt.date | None
     paid_date: dt.date | None
     payments: list[tuple[dt.date, float]] = field(default_factory=list)
+    credits: list[tuple[dt.date, float]] = field(default_factory=list)
+
+    def all_payments(self) -> list[tuple[dt.date, float]]:
+        """The payments, or the one implied by ``paid_date`` when there are none."""
+        if not self.payments and self.paid_date is not None:
+            return [(max(self.paid_date, self.issued), self.amount)]
+        return list(self.payments)
 
     def settled_and_paid(self, today: dt.date) -> tuple[dt.date | None, float]:
-        """The day the payments first reach the amount (None if never) and the amount paid by
-        ``today``."""
-        payments = self.payments
-        if not payments and self.paid_date is not None:
-            payments = [(max(self.paid_date, self.issued), self.amount)]
+        """The day payments and credits first reach the amount (None if never) and the amount
+        paid or credited by ``today``."""
+        payments = self.all_payments() + self.credits
         target = self.amount - SETTLE_TOLERANCE
         settle = None
         running = paid = 0.0
@@ -286,6 +318,7 @@ _INVOICE_QUERY = (
         _invoices.c.invoice_date,
         _invoices.c.written_off_date,
         _invoices.c.paid_date,
+        _invoices.c.reference_invoice_id,
         _payments.c.payment_date,
         _payments.c.amount,
     )

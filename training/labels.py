@@ -10,6 +10,9 @@ Definitions (horizon, days and materiality come from the training policy):
   date, or is still not paid in full ``late_after_days`` after it (write-offs are late).
 * **Days late**: days from due date to the date the invoice was paid in full (negative when paid
   early), for invoices that were paid in full.
+
+Credit notes are never labelled (``Ledger.invoices`` holds none); one applied to an invoice
+counts towards paying it in full on the credit's date (:mod:`ledger.credit_notes`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,12 @@ def settlement(ledger: Ledger, materiality: float = 0.01) -> pd.DataFrame:
     charges and rounding differences must not keep an invoice open forever.
     """
     inv = ledger.invoices
+    # Credit notes applied to an invoice settle it like payments, on their own dates.
+    applied = ledger.credit_allocation.applied
     pay = ledger.payments
+    if not applied.empty:
+        credits = applied.rename(columns={"date": "payment_date"})
+        pay = pd.concat([pay[["invoice_id", "payment_date", "amount"]], credits], join="inner")
     out = inv[
         ["invoice_id", "customer_id", "invoice_date", "due_date", "amount", "written_off_date"]
     ].copy()

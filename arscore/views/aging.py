@@ -193,7 +193,8 @@ def print_customer(detail: CustomerAging, as_of: pd.Timestamp, currency: str) ->
         ("DSO", _days(row["dso"])),
         ("CEI", _share(row["cei"])),
         ("Credit limit", _money(row["credit_limit"], currency)),
-        ("Exposure (open AR + open orders)", _money(row["exposure"], currency)),
+        ("Unapplied credit (credit notes)", _money(row["unapplied_credit"], currency)),
+        ("Exposure (open AR − credit + open orders)", _money(row["exposure"], currency)),
         ("Overdue risk grade", _grade(row["risk_grade"])),
         ("Strategy", str(row["strategy"])),
     ):

@@ -51,6 +51,10 @@ class SynthConfig:
     # Customers per chunk. Each chunk has its own random stream spawned from the seed, so the
     # chunk size is part of the data's identity: change it and the ledger changes.
     chunk_customers: int = 20_000
+    # Share of invoices that get a credit note (5-30 % of the invoice, 3-45 days after it, most
+    # naming it). Off by default, and drawn from a stream of its own, so a seeded ledger without
+    # them stays identical.
+    credit_note_share: float = 0.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -94,6 +98,8 @@ class SynthConfig:
             problems.append(
                 f"chunk_customers must be a whole number >= 1; got {self.chunk_customers}"
             )
+        if not 0.0 <= self.credit_note_share <= 1.0:
+            problems.append(f"credit_note_share must be within 0..1; got {self.credit_note_share}")
         if problems:
             raise ValueError("Invalid synthetic ledger settings: " + "; ".join(problems))
 

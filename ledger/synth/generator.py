@@ -207,11 +207,45 @@ def _assemble(chunks: list[_Chunk], config: SynthConfig, cal: Calendar) -> Synth
         }
     )
 
+    if config.credit_note_share > 0:
+        invoice_frame = pd.concat(
+            [invoice_frame, _credit_notes(invoice_frame, config)], ignore_index=True
+        )
     ledger = Ledger.from_frames(
         _customers_frame(customers, cust_ids, config), invoice_frame, payment_frame, order_frame
     )
     truth = _truth_frame(chunks, cust_offset, cust_position, cust_ids, cal)
     return SynthResult(ledger=ledger, truth=truth, config=config)
+
+
+# Credit notes draw from a stream of their own: the rest of the ledger is the same with or
+# without them.
+_CREDIT_NOTE_STREAM = 7
+
+
+def _credit_notes(invoices: pd.DataFrame, config: SynthConfig) -> pd.DataFrame:
+    """Credit notes on ``credit_note_share`` of the invoices: 5-30 % of the invoice, 3-45 days
+    after it (never after the ledger's end), 70 % naming the invoice they credit."""
+    rng = np.random.default_rng([config.seed, _CREDIT_NOTE_STREAM])
+    picked = invoices[rng.random(len(invoices)) < config.credit_note_share]
+    picked = picked[picked["written_off_date"].isna()]
+    n = len(picked)
+    day = picked["invoice_date"] + pd.to_timedelta(rng.integers(3, 46, n), unit="D")
+    day = day.where(day <= pd.Timestamp(config.end), pd.Timestamp(config.end))
+    cents = np.round(picked["amount"].to_numpy() * rng.uniform(0.05, 0.30, n) * 100.0)
+    names = rng.random(n) < 0.7
+    return pd.DataFrame(
+        {
+            "invoice_id": _text(_ids("CN", np.arange(1, n + 1), _width(n, 7))),
+            "customer_id": picked["customer_id"].to_numpy(),
+            "invoice_date": day.to_numpy(),
+            "due_date": day.to_numpy(),
+            "amount": -np.maximum(cents, 1.0) / 100.0,
+            "currency": picked["currency"].to_numpy(),
+            "disputed": False,
+            "reference_invoice_id": picked["invoice_id"].where(names).to_numpy(),
+        }
+    )
 
 
 def _customers_frame(

@@ -33,9 +33,16 @@ def write_result(
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"output folder {str(out_dir)!r} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
+    frames = {
+        "customers": ledger.customers,
+        "invoices": ledger.invoice_rows,  # credit notes are invoice lines with negative amounts
+        "payments": ledger.payments,
+        "orders": ledger.orders,
+    }
+    # Without credit notes the invoices file keeps the columns it always had.
+    skip = {"reference_invoice_id"} if ledger.credit_notes.empty else set()
     tables = {
-        name: (_arrow_table(getattr(ledger, name), _kinds(name)), fmt)
-        for name in ("customers", "invoices", "payments", "orders")
+        name: (_arrow_table(frame, _kinds(name, skip)), fmt) for name, frame in frames.items()
     }
     truth_kinds = {
         "customer_id": Kind.ID,
@@ -62,9 +69,10 @@ def write_result(
     return final
 
 
-def _kinds(entity: str) -> dict[str, Kind]:
+def _kinds(entity: str, skip: set[str]) -> dict[str, Kind]:
     # paid_date is for exports without payments; ours has explicit payments.
-    return {f.name: f.kind for f in ENTITIES[entity].fields if f.name != "paid_date"}
+    left_out = {"paid_date", *skip}
+    return {f.name: f.kind for f in ENTITIES[entity].fields if f.name not in left_out}
 
 
 def _arrow_table(frame: pd.DataFrame, kinds: dict[str, Kind]) -> pa.Table:

@@ -114,7 +114,7 @@ def _parse_column(
         table.bad[name] = bad
         return None
 
-    if f.kind in (Kind.AMOUNT, Kind.NUMBER, Kind.COUNT):
+    if f.kind in (Kind.AMOUNT, Kind.SIGNED_AMOUNT, Kind.NUMBER, Kind.COUNT):
         parsed, mark = parse_numbers(raw, decimal)
         unparsable = present & parsed.isna().to_numpy()
         if mark == ",":
@@ -138,6 +138,9 @@ def _parse_column(
             if f.kind is Kind.AMOUNT:
                 wrong = ~huge & ~unparsable & present & (values <= 0)
                 why = "must be more than 0"
+            elif f.kind is Kind.SIGNED_AMOUNT:
+                wrong = ~huge & ~unparsable & present & (values == 0)
+                why = "must be more than 0 (or less than 0 for a credit note)"
             elif f.kind is Kind.COUNT:
                 wrong = (
                     ~huge & ~unparsable & present & ((values < 0) | (values != np.floor(values)))

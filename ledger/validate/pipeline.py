@@ -37,10 +37,13 @@ from ledger.validate.output import (
     currency_of_new_customers,
 )
 from ledger.validate.references import (
+    check_credit_note_refs,
     check_customer_refs,
     check_invoice_currency,
+    check_no_payments_on_new_credit_notes,
     check_paid_totals,
     check_payment_refs,
+    check_payments_not_on_credit_notes,
     check_stored_invoice_currency,
     check_stored_payments_before_invoice,
 )
@@ -155,6 +158,7 @@ def validate_frames(
     ]
     if pay is not None:
         check_payment_refs(pay, inv, existing, issues)
+        check_payments_not_on_credit_notes(pay, inv, existing, issues)
         # Stored payments this file re-ingests are replaced, not added to.
         stored_payments = stored_payments[
             ~isin(stored_payments["payment_id"], pay.value("payment_id").dropna())
@@ -163,6 +167,8 @@ def validate_frames(
     if inv is not None:
         check_stored_payments_before_invoice(inv, stored_payments, issues)
         check_invoice_currency(inv, customer_currency, issues)
+        check_credit_note_refs(inv, existing, issues)
+        check_no_payments_on_new_credit_notes(inv, stored_payments, issues)
 
     issues.raise_if_any(max_issues)
 

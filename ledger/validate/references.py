@@ -1,7 +1,8 @@
 """Rules across files and the database: references resolve, totals add up, currencies agree.
 
 A row may reference this batch's other files or what is already stored; re-ingested rows
-replace their stored versions, so each rule combines both before it judges.
+replace their stored versions, so each rule combines both before it judges. The rules judge the
+invoices table as stored (``Ledger.invoice_rows``): credit notes are rows of it too.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def check_payment_refs(pay: Table, inv: Table | None, existing: Ledger, issues: 
         return
     invoice_ids = pay.value("invoice_id")
     file_ids = inv.value("invoice_id") if inv is not None else pd.Series([], dtype="str")
-    known = pd.Index(existing.invoices["invoice_id"]).append(pd.Index(file_ids.dropna()))
+    known = pd.Index(existing.invoice_rows["invoice_id"]).append(pd.Index(file_ids.dropna()))
     unknown = invoice_ids.notna().to_numpy() & ~isin(invoice_ids, known)
     where = f"{inv.file} or the database" if inv is not None else "the database"
     issues.add(
@@ -49,7 +50,7 @@ def check_payment_refs(pay: Table, inv: Table | None, existing: Ledger, issues: 
     )
     if not pay.has("payment_date"):
         return
-    dates = by_id(existing.invoices, "invoice_id", "invoice_date")
+    dates = by_id(existing.invoice_rows, "invoice_id", "invoice_date")
     if inv is not None:
         dates = combine(first_by_key(file_ids, inv.value("invoice_date")), dates)
     invoice_date = lookup(invoice_ids, dates)
@@ -93,11 +94,12 @@ def check_paid_totals(
         relevant = stored_payments[isin(stored_payments["invoice_id"], touched)]
     paid_stored = relevant.groupby("invoice_id", sort=False)["amount"].sum()
     paid = paid_file.add(paid_stored, fill_value=0.0)
-    amounts = by_id(existing.invoices, "invoice_id", "amount")
+    amounts = by_id(existing.invoice_rows, "invoice_id", "amount")
     if inv is not None:
         amounts = combine(first_by_key(file_ids, inv.value("amount")), amounts)
     amount = amounts.reindex(paid.index)
-    over = paid[(paid > amount + MONEY_TOLERANCE).fillna(False)]
+    # Payments on a credit note are refused by check_payments_not_on_credit_notes.
+    over = paid[((paid > amount + MONEY_TOLERANCE) & (amount > 0)).fillna(False)]
     if over.empty:
         return
 
@@ -185,11 +187,11 @@ def check_stored_invoice_currency(
     cust: Table, inv: Table | None, existing: Ledger, issues: IssueLog
 ) -> None:
     """A customer's currency may not change under invoices already stored in the old one."""
-    if existing.invoices.empty or not cust.has("customer_id"):
+    if existing.invoice_rows.empty or not cust.has("customer_id"):
         return
     ids = cust.value("customer_id")
     new_currency = first_by_key(ids, cust.value("currency")).dropna()
-    stored = existing.invoices[isin(existing.invoices["customer_id"], new_currency.index)]
+    stored = existing.invoice_rows[isin(existing.invoice_rows["customer_id"], new_currency.index)]
     if inv is not None:
         stored = stored[~isin(stored["invoice_id"], inv.value("invoice_id").dropna())]
     if stored.empty:
@@ -206,5 +208,113 @@ def check_stored_invoice_currency(
             f"currency {cust.value('currency').iloc[p]} differs from the currency of "
             f"invoices already stored for customer {ids.iloc[p]} (e.g. invoice "
             f"{example.at[ids.iloc[p], 'invoice_id']} in {example.at[ids.iloc[p], 'currency']})"
+        ),
+    )
+
+
+def check_credit_note_refs(inv: Table, existing: Ledger, issues: IssueLog) -> None:
+    """A ``reference_invoice_id`` names another invoice (not a credit note) of the same
+    customer, in this file or the database: a credit note is netted against it."""
+    if not inv.has("reference_invoice_id"):
+        return
+    refs = inv.value("reference_invoice_id")
+    ids = inv.value("invoice_id")
+    stored = existing.invoice_rows
+    file_ids = ids
+    owners = combine(
+        first_by_key(file_ids, inv.value("customer_id")), by_id(stored, "invoice_id", "customer_id")
+    )
+    amounts = combine(
+        first_by_key(file_ids, inv.value("amount")), by_id(stored, "invoice_id", "amount")
+    )
+    named = refs.notna().to_numpy()
+    itself = named & (refs == ids).fillna(False).to_numpy()
+    issues.add(
+        inv,
+        itself,
+        "reference_invoice_id",
+        lambda p: (
+            f"reference_invoice_id {refs.iloc[p]} names this row itself; name the invoice "
+            "the credit note credits, or leave it empty"
+        ),
+    )
+    owner = lookup(refs, owners)
+    unknown = named & ~itself & owner.isna().to_numpy()
+    issues.add(
+        inv,
+        unknown,
+        "reference_invoice_id",
+        lambda p: f"reference_invoice_id {refs.iloc[p]} is not in {inv.file} or the database",
+    )
+    customer = inv.value("customer_id")
+    other = named & ~itself & ~unknown & (owner != customer).fillna(False).to_numpy()
+    issues.add(
+        inv,
+        other,
+        "reference_invoice_id",
+        lambda p: (
+            f"reference_invoice_id {refs.iloc[p]} is an invoice of customer {owner.iloc[p]}, "
+            f"not of {customer.iloc[p]}; a credit note is netted against its own customer's "
+            "invoices"
+        ),
+    )
+    ref_amount = lookup(refs, amounts)
+    credit = named & ~itself & ~unknown & ~other & (ref_amount < 0).fillna(False).to_numpy()
+    issues.add(
+        inv,
+        credit,
+        "reference_invoice_id",
+        lambda p: (
+            f"reference_invoice_id {refs.iloc[p]} is a credit note itself "
+            f"(amount {_money(float(ref_amount.iloc[p]))}); name the invoice it credits"
+        ),
+    )
+
+
+def check_payments_not_on_credit_notes(
+    pay: Table, inv: Table | None, existing: Ledger, issues: IssueLog
+) -> None:
+    """Payments are applied to invoices; a credit note (negative amount) is owed nothing."""
+    if not pay.has("invoice_id"):
+        return
+    amounts = by_id(existing.invoice_rows, "invoice_id", "amount")
+    if inv is not None:
+        amounts = combine(first_by_key(inv.value("invoice_id"), inv.value("amount")), amounts)
+    invoice_ids = pay.value("invoice_id")
+    amount = lookup(invoice_ids, amounts)
+    on_credit = (amount < 0).fillna(False).to_numpy()
+    issues.add(
+        pay,
+        on_credit,
+        "invoice_id",
+        lambda p: (
+            f"invoice {invoice_ids.iloc[p]} is a credit note (amount "
+            f"{_money(float(amount.iloc[p]))}); payments are applied to invoices, and a credit "
+            "note is netted against its invoice through reference_invoice_id"
+        ),
+    )
+
+
+def check_no_payments_on_new_credit_notes(
+    inv: Table, stored_payments: pd.DataFrame, issues: IssueLog
+) -> None:
+    """An invoice re-ingested with a negative amount becomes a credit note: refused while
+    payments are stored for it (they would pay a credit note)."""
+    if stored_payments.empty or not inv.has("amount"):
+        return
+    ids = inv.value("invoice_id")
+    negative = (inv.value("amount") < 0).fillna(False).to_numpy()
+    paid = stored_payments.groupby("invoice_id", sort=False)["amount"].sum()
+    paid_on = lookup(ids, paid)
+    clash = negative & paid_on.notna().to_numpy()
+    issues.add(
+        inv,
+        clash,
+        "amount",
+        lambda p: (
+            f"amount {inv.shown('amount', p)} would make invoice {ids.iloc[p]} a credit note, "
+            f"but {_money(float(paid_on.iloc[p]))} of payments are stored for it; load the "
+            "credit as a new line with its own id and reference_invoice_id "
+            f"{ids.iloc[p]}"
         ),
     )

@@ -45,7 +45,7 @@ class Table:
         kind = self.entity.field(column).kind
         if kind is Kind.DATE:
             return pd.Series(pd.NaT, index=range(self.n), dtype="datetime64[ns]")
-        if kind in (Kind.AMOUNT, Kind.NUMBER, Kind.COUNT):
+        if kind in (Kind.AMOUNT, Kind.SIGNED_AMOUNT, Kind.NUMBER, Kind.COUNT):
             return pd.Series(np.nan, index=range(self.n), dtype="float64")
         if kind is Kind.BOOL:
             return pd.Series([None] * self.n, dtype="object")

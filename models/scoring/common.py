@@ -198,11 +198,13 @@ def aging_figures(
     row: Mapping[Hashable, Any] | pd.Series, buckets: Sequence[str]
 ) -> dict[str, Any]:
     """A customer's aging as a score and the aging endpoint both show it: amount per bucket,
-    open and overdue totals, oldest days overdue, DSO and overdue ratio (None when undefined).
+    open and overdue totals, unapplied credit, oldest days overdue, DSO and overdue ratio (None
+    when undefined).
     ``row`` is the customer's row of an aging report."""
     return {
         "buckets": {label: float(row[label]) for label in buckets},
         "total_open": float(row["open_ar"]),
+        "unapplied_credit": float(row["unapplied_credit"]),  # credit notes not netted yet
         "total_overdue": float(row["overdue_ar"]),
         "max_days_overdue": optional_number(row["max_days_overdue"]),
         "dso": optional_number(row["dso"]),

@@ -129,11 +129,16 @@ def known_at(ledger: Ledger, as_of: str | pd.Timestamp) -> Ledger:
         (ledger.orders["order_date"] <= t)
         & ledger.orders["customer_id"].isin(customers["customer_id"])
     ]
+    credit_notes = ledger.credit_notes[
+        (ledger.credit_notes["invoice_date"] <= t)
+        & ledger.credit_notes["customer_id"].isin(customers["customer_id"])
+    ]
     return Ledger(
         customers=customers.reset_index(drop=True),
         invoices=inv.reset_index(drop=True),
         payments=payments.reset_index(drop=True),
         orders=orders.reset_index(drop=True),
+        credit_notes=credit_notes.reset_index(drop=True),
     )
 
 

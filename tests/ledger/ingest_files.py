@@ -105,7 +105,7 @@ def snapshot(engine: Engine) -> Ledger:
 
 
 def assert_same_ledger(a: Ledger, b: Ledger) -> None:
-    for name in ("customers", "invoices", "payments", "orders"):
+    for name in ("customers", "invoices", "payments", "orders", "credit_notes"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_like=True)
 
 

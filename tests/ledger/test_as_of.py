@@ -125,7 +125,19 @@ def test_migration_dates_a_ledger_loaded_before_dates_were_recorded(engine: Engi
                 "VALUES ('old', 0, 0, 0, 0)"
             )
         )
-        upsert_frames(connection, {"customers": ledger.customers, "invoices": ledger.invoices})
+        upsert_frames(connection, {"customers": ledger.customers})
+        # The invoices table as 0003 had it (no reference_invoice_id until 0007).
+        old_columns = [c for c in ledger.invoices.columns if c != "reference_invoice_id"]
+        rows = ledger.invoices[old_columns].astype(object).where(ledger.invoices.notna(), None)
+        for column in ("invoice_date", "due_date", "dispute_date", "written_off_date", "paid_date"):
+            rows[column] = [None if v is None else v.date() for v in rows[column]]
+        connection.execute(
+            text(
+                f"INSERT INTO invoices ({', '.join(old_columns)}) "
+                f"VALUES ({', '.join(':' + c for c in old_columns)})"
+            ),
+            rows.to_dict("records"),
+        )
     upgrade(engine)
 
     dates = read_ledger_dates(engine)

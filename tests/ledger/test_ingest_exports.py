@@ -49,6 +49,20 @@ GERMAN_PAYMENTS: Table = [
     ["Z-1", "RE-1001", "10.02.2024", "1.234,50"],
     ["Z-2", "RE-1003", "01.03.2024", "2.000,00"],
 ]
+# The same exports with one credit note (a negative line) naming the invoice it credits.
+CLEAN_WITH_CREDIT: Table = [
+    [*CLEAN_INVOICES[0], "reference_invoice_id"],
+    *([*row, ""] for row in CLEAN_INVOICES[1:]),
+    ["GS-1004", "010002", "Müller GmbH", "DE", "2024-02-20", "2024-02-20", "-1180.00", "RE-1002"],
+]
+GERMAN_WITH_CREDIT: Table = [
+    [*GERMAN_INVOICES[0], "Bezugsbeleg"],
+    *([*row, ""] for row in GERMAN_INVOICES[1:]),
+    [
+        *("GS-1004", "010002", "Müller GmbH", "DE", "20.02.2024", "20.02.2024"),
+        *("-1.180,00", "Süd", "RE-1002"),
+    ],
+]
 GERMAN_MAP = [
     "invoice_id=Belegnummer",
     "customer_id=Kundennummer",
@@ -60,6 +74,7 @@ GERMAN_MAP = [
     "payment_id=Zahlungsnr",
     "payment_date=Zahlungsdatum",
 ]
+GERMAN_CREDIT_MAP = [*GERMAN_MAP, "reference_invoice_id=Bezugsbeleg"]
 
 
 def write_cp1252(path: Path, table: Table) -> Path:
@@ -86,7 +101,7 @@ def typed(table: Table) -> list[list[object]]:
     def cell(value: str) -> object:
         if len(value) == 10 and value[2] == "." and value[5] == ".":
             return datetime.strptime(value, "%d.%m.%Y")
-        if value[0].isdigit() and "," in value:
+        if value.lstrip("-")[:1].isdigit() and "," in value:
             return float(value.replace(".", "").replace(",", "."))
         return value
 
@@ -95,7 +110,7 @@ def typed(table: Table) -> list[list[object]]:
 
 def clean_ledger(engine: Engine, tmp_path: Path) -> Ledger:
     folder = tmp_path / "clean"
-    write_csv(folder / "invoices.csv", CLEAN_INVOICES)
+    write_csv(folder / "invoices.csv", CLEAN_WITH_CREDIT)
     write_csv(folder / "payments.csv", CLEAN_PAYMENTS)
     ingest(engine, IngestSources.from_dir(folder))
     return snapshot(engine)
@@ -106,13 +121,13 @@ def test_german_csv_export_loads_with_map_alone_as_the_clean_file_does(
 ):
     expected = clean_ledger(sqlite_engine, tmp_path)
     folder = tmp_path / "export"
-    write_cp1252(folder / "invoices.csv", GERMAN_INVOICES)
+    write_cp1252(folder / "invoices.csv", GERMAN_WITH_CREDIT)
     write_cp1252(folder / "payments.csv", GERMAN_PAYMENTS)
 
     result = ingest(
         engine,
         IngestSources.from_dir(folder),
-        mapping=read_mapping(GERMAN_MAP),
+        mapping=read_mapping(GERMAN_CREDIT_MAP),
         date_format="%d.%m.%Y",
     )
 
@@ -122,6 +137,9 @@ def test_german_csv_export_loads_with_map_alone_as_the_clean_file_does(
     assert customers.loc["010002", "name"] == "Müller GmbH"
     assert customers.loc["010007", ["name", "country"]].tolist() == ["Bäckerei Öztürk KG", "AT"]
     assert stored.invoices.set_index("invoice_id").loc["RE-1003", "amount"] == 12345.67
+    credit = stored.credit_notes.set_index("invoice_id").loc["GS-1004"]
+    assert (credit["amount"], credit["reference_invoice_id"]) == (-1180.0, "RE-1002")
+    assert "GS-1004" not in set(stored.invoices["invoice_id"])
     assert "invoices.csv: ignored extra columns: Kostenstelle" in result.notes
     assert any("read as Windows-1252 (cp1252)" in note for note in result.notes)
     assert not any("was not used" in note for note in result.notes)
@@ -132,7 +150,7 @@ def test_the_same_export_as_xlsx_loads_to_the_same_ledger(
 ):
     expected = clean_ledger(sqlite_engine, tmp_path)
     folder = tmp_path / "excel"
-    write_xlsx(folder / "invoices.xlsx", {"Export": typed(GERMAN_INVOICES)})
+    write_xlsx(folder / "invoices.xlsx", {"Export": typed(GERMAN_WITH_CREDIT)})
     write_xlsx(
         folder / "payments.xlsx",
         {"Hinweise": [["nur zur Info"]], "Export": typed(GERMAN_PAYMENTS)},
@@ -141,7 +159,7 @@ def test_the_same_export_as_xlsx_loads_to_the_same_ledger(
     ingest(
         engine,
         IngestSources.from_dir(folder),
-        mapping=read_mapping(GERMAN_MAP),
+        mapping=read_mapping(GERMAN_CREDIT_MAP),
         date_format="%d.%m.%Y",  # typed Excel dates ignore it; text dates would need it
         sheet="Export",
     )

@@ -331,9 +331,9 @@ def test_a_rule_broken_on_many_rows_is_one_issue_with_a_count_and_examples(
     # broken in a column is one problem with its count and the first three rows.
     files = copy.deepcopy(BASE)
     files["customers"][2][2] = "XX"  # one problem in customers.csv, row 3
-    for i in range(60):  # sixty rows breaking one rule in invoices.csv
+    for i in range(60):  # sixty rows breaking one rule in invoices.csv (-1 is a credit note)
         files["invoices"].append(
-            [f"N{i:03d}", "C001", "2024-01-10", "2024-02-09", "-1", "EUR", "no", "", "", ""]
+            [f"N{i:03d}", "C001", "2024-01-10", "2024-02-09", "0", "EUR", "no", "", "", ""]
         )
     folder = write_ledger(tmp_path, files)
 
@@ -348,7 +348,8 @@ def test_a_rule_broken_on_many_rows_is_one_issue_with_a_count_and_examples(
         60,
     )
     assert amount.reason == (
-        "amount must be more than 0 — 60 rows, first row 5: '-1'; row 6: '-1'; row 7: '-1' …"
+        "amount must be more than 0 (or less than 0 for a credit note) — 60 rows, first row 5: "
+        "'0'; row 6: '0'; row 7: '0' …"
     )
 
     small = fail_without_writing(sqlite_engine, folder, max_issues=1)

@@ -44,7 +44,7 @@ def test_ledger_upserts_are_all_or_nothing_and_idempotent(server, trained) -> No
         "due_date": "2026-12-02",
         "amount": 1500.25,
     }
-    broken = {**invoice, "invoice_id": "API-INV-2", "amount": -1}
+    broken = {**invoice, "invoice_id": "API-INV-2", "amount": 0}  # -1 is a credit note
     payment = {
         "payment_id": "API-PAY-1",
         "invoice_id": "API-INV-1",

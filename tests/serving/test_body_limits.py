@@ -28,8 +28,8 @@ def _widest_invoice(n: int, customer_id: str) -> dict:
             row[field.name] = f"{n:064d}"
         elif field.kind is Kind.DATE:
             row[field.name] = "2026-11-30"
-        elif field.kind is Kind.AMOUNT:
-            row[field.name] = 123456789012345.67
+        elif field.kind in (Kind.AMOUNT, Kind.SIGNED_AMOUNT):
+            row[field.name] = -123456789012345.67  # a credit note: one character wider
         elif field.kind is Kind.BOOL:
             row[field.name] = False
         elif field.kind is Kind.CURRENCY:
@@ -74,7 +74,13 @@ def default_limits(trained: Trained, tmp_path: Path) -> Iterator[tuple[TestClien
 def test_the_documented_batch_of_10000_invoices_can_be_uploaded(default_limits) -> None:
     app, token, customer = default_limits
     rows = [
-        {**_widest_invoice(n, customer), "amount": 100.25, "disputed": "no"} for n in range(10_000)
+        {
+            **_widest_invoice(n, customer),
+            "amount": 100.25,
+            "disputed": "no",
+            "reference_invoice_id": None,  # a reference must name another invoice
+        }
+        for n in range(10_000)
     ]
     body = json.dumps({"records": rows}).encode()
     assert len(body) > 1_000_000  # more than the old default limit let through

@@ -52,9 +52,31 @@ def _awkward_ledger() -> Ledger:
     lonely = customers.iloc[[0]].copy()
     lonely["customer_id"] = "C-NO-INVOICES"
     customers = pd.concat([customers, lonely], ignore_index=True)
+    invoices = pd.concat([invoices, _credit_notes(invoices)], ignore_index=True)
     return Ledger.from_frames(
         customers=customers, invoices=invoices, payments=payments, orders=base.orders
     )
+
+
+def _credit_notes(invoices: pd.DataFrame) -> pd.DataFrame:
+    """Credit notes: 30% of every 30th invoice, 20 days after it, naming it (some land after it
+    was paid and go to the customer's other invoices); and, unreferenced, a large credit on every
+    17th invoice's date (netted oldest first, the rest left unapplied)."""
+    named = invoices.iloc[::30].copy()
+    named["reference_invoice_id"] = named["invoice_id"]
+    named["invoice_id"] = "CN-R-" + named["invoice_id"]
+    named["amount"] = -(named["amount"] * 0.3).round(2)
+    named["invoice_date"] += pd.Timedelta(days=20)
+    loose = invoices.iloc[5::17].copy()
+    loose["reference_invoice_id"] = None
+    loose["invoice_id"] = "CN-U-" + loose["invoice_id"]
+    loose["amount"] = -(loose["amount"] * 4).round(2)
+    notes = pd.concat([named, loose], ignore_index=True)
+    notes["due_date"] = notes["invoice_date"]
+    notes["disputed"] = False
+    for column in ("dispute_date", "written_off_date", "paid_date"):
+        notes[column] = pd.NaT
+    return notes
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +97,10 @@ def _ledger_has_the_awkward_cases(ledger: Ledger) -> None:
     assert (ledger.orders["status"] == "open").any()
     assert (ledger.payments["payment_date"] > pd.Timestamp(DATES[0])).any()
     assert not inv["customer_id"].eq("C-NO-INVOICES").any()
+    credits = ledger.credit_allocation
+    assert credits.applied["credit_note_id"].str.startswith("CN-R-").any()
+    assert credits.applied["credit_note_id"].str.startswith("CN-U-").any()
+    assert (credits.unapplied["date"] <= pd.Timestamp(DATES[1])).any()
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,10 @@
 4 significant digits, counts as integers; in the CSVs, the workbook and the JSON answers alike.
 
 A figure's kind comes from its name (a column or a JSON key), so a CSV column, a workbook column
-and the JSON field of the same name are always rounded the same way. A value under a key of no
-known kind takes the kind of the key it sits under (``"by_grade": {"3": 12}`` are counts, the
-``value`` of each rule of a ``recommended_credit_limit`` is money); any other number keeps 4
-significant digits but never less than cents, so a money field this module does not know still
-keeps its cents. Stored model bundles are never rounded: they go through
+and the JSON field of the same name are always rounded the same way. A figure of no known kind
+under a money key is money (the ``value`` of each rule of a ``recommended_credit_limit``); any
+other number keeps 4 significant digits but never less than cents, so a money field this module
+does not know still keeps its cents. Stored model bundles are never rounded: they go through
 :func:`models.jsonable.jsonable` only.
 """
 
@@ -75,6 +74,7 @@ _COUNT_NAMES = frozenset(
         "migration",
         "days_overdue",
         "max_days_overdue",
+        "warnings",
         "score",
     }
 )
@@ -131,10 +131,13 @@ def rounded(value: Any, name: str | None = None, inherited: Kind = Kind.NUMBER) 
     kind; a key of no known kind inherits the kind of the key it sits under."""
     own = kind_of(name)
     kind = inherited if own is Kind.NUMBER else own
+    # Only money is passed down: a count's key may hold whole rows ("customers": [...]) whose
+    # other figures are no counts, while everything under a money key is money.
+    passed = kind if kind is Kind.MONEY else Kind.NUMBER
     if isinstance(value, Mapping):
-        return {k: rounded(v, str(k), kind) for k, v in value.items()}
+        return {k: rounded(v, str(k), passed) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [rounded(v, None, kind) for v in value]
+        return [rounded(v, None, passed) for v in value]
     return round_number(value, kind)
 
 

@@ -25,6 +25,7 @@ from features.ledger_arrays import LedgerArrays, from_day, to_day
 from ledger import tables
 from ledger.frames import Ledger
 from models.reasons import FeatureText
+from models.rounding import rounded
 from models.scoring.common import ScoringModels, ScoringPolicy
 from models.scoring.customers import CustomerScore, score_customers
 
@@ -236,15 +237,17 @@ def summarise(scores: list[CustomerScore], before: pd.DataFrame) -> dict[str, An
         s.recommended_credit_limit["amount"] for s in scores if s.recommended_credit_limit
     )
     current = sum(s.current_credit_limit or 0.0 for s in scores)
-    return {
-        "customers": len(scores),
-        "by_grade": {str(k): int(v) for k, v in grades.items()},
-        "by_pd_basis": {str(k): int(v) for k, v in sorted(tiers.items())},
-        "migration": migration,
-        "new_early_warnings": new_warnings,
-        "total_recommended_limit": recommended,
-        "total_current_limit": current,
-    }
+    return rounded(
+        {
+            "customers": len(scores),
+            "by_grade": {str(k): int(v) for k, v in grades.items()},
+            "by_pd_basis": {str(k): int(v) for k, v in sorted(tiers.items())},
+            "migration": migration,
+            "new_early_warnings": new_warnings,
+            "total_recommended_limit": recommended,
+            "total_current_limit": current,
+        }
+    )
 
 
 def rescore(

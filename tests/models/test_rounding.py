@@ -63,7 +63,7 @@ def test_missing_and_non_numbers_pass_through() -> None:
     assert round_number("C000001", Kind.MONEY) == "C000001"
 
 
-def test_json_is_rounded_by_key_and_unknown_keys_inherit_their_parents_kind() -> None:
+def test_json_is_rounded_by_key_and_figures_under_a_money_key_are_money() -> None:
     answer = {
         "customer_id": "C1",
         "default_probability": 0.012593095192160345,
@@ -71,8 +71,9 @@ def test_json_is_rounded_by_key_and_unknown_keys_inherit_their_parents_kind() ->
             "amount": 12345.6789,
             "rules": [{"rule": "trade_need", "value": 15000.123456}],
         },
-        "summary": {"customers": 5000.0, "by_grade": {"3": 12.0}},
+        "summary": {"customers": 5000.0, "warnings": 7.0, "by_grade": {"3": 12}},
         "aging": {"buckets": {"1-30": 100.456}, "dso": 41.23456},
+        "customers": [{"customer_id": "C1", "dso": 41.23456, "open_invoices": 3.0}],
     }
     assert rounded(answer) == {
         "customer_id": "C1",
@@ -81,8 +82,9 @@ def test_json_is_rounded_by_key_and_unknown_keys_inherit_their_parents_kind() ->
             "amount": 12345.68,
             "rules": [{"rule": "trade_need", "value": 15000.12}],
         },
-        "summary": {"customers": 5000, "by_grade": {"3": 12}},
+        "summary": {"customers": 5000, "warnings": 7, "by_grade": {"3": 12}},
         "aging": {"buckets": {"1-30": 100.46}, "dso": 41.23},
+        "customers": [{"customer_id": "C1", "dso": 41.23, "open_invoices": 3}],
     }
     assert isinstance(rounded(answer)["summary"]["customers"], int)
 

@@ -88,3 +88,40 @@ def test_the_worklist_comes_as_json_csv_or_workbook(private_service, trained) ->
         bad = client.get("/v1/portfolio/worklist", params={"format": "pdf"}, headers=officer)
         assert bad.status_code == 422
         assert set(bad.json()["error"]) == {"code", "message", "details"}
+
+
+def _numbers(value, key=None):
+    """(key, number) for every number in a JSON answer, with the nearest key above it."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _numbers(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _numbers(v, key)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield key, value
+
+
+def test_json_answers_are_rounded_like_the_worklist(private_service, trained) -> None:
+    state, tokens = private_service
+    officer = {"Authorization": f"Bearer {tokens['credit_officer']}"}
+    customer = str(trained.ledger.customers["customer_id"].iloc[7])
+    with TestClient(create_app(state)) as client:
+        answers = [
+            client.post("/v1/scores", json={"customer_id": customer}, headers=officer),
+            client.get(f"/v1/customers/{customer}/aging", headers=officer),
+            client.get(f"/v1/customers/{customer}/invoices", headers=officer),
+            client.get("/v1/portfolio/aging", headers=officer),
+        ]
+    seen = set()
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        for key, number in _numbers(answer.json()):
+            seen.add(key)
+            if key in ("default_probability", "late_payment_probability", "overdue_ratio"):
+                assert float(f"{number:.4g}") == number, (key, number)
+            if key in ("amount", "open_amount", "total_open", "total_overdue", "exposure"):
+                assert round(number, 2) == number, (key, number)
+            if key in ("days_overdue", "risk_grade", "customers", "invoices", "score"):
+                assert isinstance(number, int), (key, number)
+    assert {"default_probability", "total_open", "days_overdue", "risk_grade"} <= seen

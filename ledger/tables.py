@@ -214,6 +214,9 @@ customer_scores = Table(
     Column("early_warnings", Text),
     # Which tier gave the PD (models.tasks.PdBasis); NULL on rows stored before 0005_pd_basis.
     Column("pd_basis", String(32)),
+    # The rule that set the recommended limit and why (migration 0007); NULL on earlier rows.
+    Column("limit_rule", String(40)),
+    Column("limit_basis", Text),
     Index("ix_customer_scores_customer_id", "customer_id"),
 )
 

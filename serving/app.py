@@ -23,7 +23,8 @@ from serving.errors import error_body, install_error_handlers
 from serving.heap import freeze_long_lived
 from serving.metrics import install_metrics
 from serving.reload_signal import latest_reload_request
-from serving.routes import aging, health, ledger_upserts, limits, rescore, scores
+from serving.rounded_json import RoundedJSONResponse
+from serving.routes import aging, health, ledger_upserts, limits, rescore, scores, worklist
 from serving.routes import models as model_routes
 from serving.state import ServiceState
 from serving.strict_query import refuse_unknown_query
@@ -145,6 +146,7 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
         docs_url=None,  # served from the package by install_docs, not from a CDN
         redoc_url=None,
         dependencies=[Depends(refuse_unknown_query)],
+        default_response_class=RoundedJSONResponse,
     )
     app.state.arscore = state
     app.state.score_limiter = anyio.CapacityLimiter(1)
@@ -158,6 +160,7 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
         aging.router,
         model_routes.router,
         rescore.router,
+        worklist.router,
         ledger_upserts.router,
     ):
         app.include_router(router)

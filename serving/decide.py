@@ -16,6 +16,7 @@ from ledger.as_of import stale_warning, utc_today
 from ledger.frames import Ledger
 from ledger.storage import load_ledger
 from models.errors import InvalidInputError
+from models.rounding import rounded
 from models.scoring.common import check_as_of
 from serving.audit import find_by_idempotency_key, record_decision
 from serving.auth import Caller
@@ -137,6 +138,7 @@ def decide(
         if found is not None:
             return found.outputs
     outputs, versions = compute()
+    outputs = rounded(outputs)  # the audit trail keeps the answer exactly as returned
     decision_id = record_decision(
         state.engine,
         caller,

@@ -14,7 +14,6 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,9 +25,9 @@ from features.ledger_arrays import LedgerArrays, from_day, to_day
 from ledger import tables
 from ledger.frames import Ledger
 from models.reasons import FeatureText
+from models.rounding import rounded
 from models.scoring.common import ScoringModels, ScoringPolicy
 from models.scoring.customers import CustomerScore, score_customers
-from models.scoring.invoices import score_open_invoices
 
 Progress = Callable[[int, int], None]
 CHUNK = 5_000
@@ -173,6 +172,8 @@ def _row(run_id: str, s: CustomerScore) -> dict[str, Any]:
         "reasons": json.dumps(s.reasons[:3]),
         "early_warnings": json.dumps([w["code"] for w in s.early_warnings]),
         "pd_basis": str(s.pd_basis),
+        "limit_rule": s.recommended_credit_limit["binding_rule"],
+        "limit_basis": s.recommended_credit_limit["basis"],
     }
 
 
@@ -236,15 +237,17 @@ def summarise(scores: list[CustomerScore], before: pd.DataFrame) -> dict[str, An
         s.recommended_credit_limit["amount"] for s in scores if s.recommended_credit_limit
     )
     current = sum(s.current_credit_limit or 0.0 for s in scores)
-    return {
-        "customers": len(scores),
-        "by_grade": {str(k): int(v) for k, v in grades.items()},
-        "by_pd_basis": {str(k): int(v) for k, v in sorted(tiers.items())},
-        "migration": migration,
-        "new_early_warnings": new_warnings,
-        "total_recommended_limit": recommended,
-        "total_current_limit": current,
-    }
+    return rounded(
+        {
+            "customers": len(scores),
+            "by_grade": {str(k): int(v) for k, v in grades.items()},
+            "by_pd_basis": {str(k): int(v) for k, v in sorted(tiers.items())},
+            "migration": migration,
+            "new_early_warnings": new_warnings,
+            "total_recommended_limit": recommended,
+            "total_current_limit": current,
+        }
+    )
 
 
 def rescore(
@@ -323,72 +326,3 @@ def rescore(
             .values(status="done", finished_at=dt.datetime.now(dt.UTC))
         )
     return RescoreResult(run_id, as_of, scores, before_id, summary, data_as_of)
-
-
-def write_csvs(
-    result: RescoreResult,
-    ledger: Ledger,
-    models: ScoringModels,
-    policy: ScoringPolicy,
-    out: Path,
-) -> tuple[Path, Path]:
-    """``customers.csv`` (one row per customer) and ``open_invoices.csv`` (the collections
-    worklist, ranked by expected loss where a PD exists, else by delay-weighted amount), each
-    row with the run's ``as_of`` and the ledger's ``data_as_of``."""
-    out.mkdir(parents=True, exist_ok=True)
-    data_as_of = None if result.data_as_of is None else result.data_as_of.isoformat()
-    customers = pd.DataFrame(
-        [
-            {
-                "customer_id": s.customer_id,
-                "as_of": s.as_of.isoformat(),
-                "data_as_of": data_as_of,
-                "default_probability": s.default_probability,
-                "pd_basis": str(s.pd_basis),
-                "late_payment_probability": s.late_payment_probability,
-                "risk_grade": s.risk_grade,
-                "score": s.score,
-                "recommended_credit_limit": s.recommended_credit_limit["amount"],
-                "overdue_risk": s.overdue_risk["grade"],
-                "top_reasons": " | ".join(r["text"] for r in s.reasons[:3]),
-            }
-            for s in result.scores
-        ]
-    )
-    customers_path = out / "customers.csv"
-    customers.to_csv(customers_path, index=False)
-    view = score_open_invoices(
-        ledger.onboarded_by(result.as_of), result.as_of, models, policy
-    ).reset_index()
-    pd_of = customers.set_index("customer_id")["default_probability"]
-    pd_values = view["customer_id"].map(pd_of).astype(float)
-    lgd = policy.credit_limits.lgd
-    delay = view["days_overdue"].clip(lower=0) + 1
-    view["expected_loss"] = view["open_amount"] * pd_values * lgd
-    view["delay_weighted_amount"] = (
-        view["open_amount"] * view["late_payment_probability"].fillna(1.0) * delay
-    )
-    rank = view["expected_loss"].fillna(0.0) + 0.0
-    view = view.assign(_rank=rank).sort_values(
-        ["_rank", "delay_weighted_amount"], ascending=False, kind="stable"
-    )
-    view["as_of"] = result.as_of.isoformat()
-    view["data_as_of"] = data_as_of
-    worklist = view.rename(columns={"open_amount": "amount_open"})[
-        [
-            "invoice_id",
-            "customer_id",
-            "amount_open",
-            "days_overdue",
-            "late_payment_probability",
-            "expected_days_late",
-            "collection_step",
-            "expected_loss",
-            "delay_weighted_amount",
-            "as_of",
-            "data_as_of",
-        ]
-    ]
-    invoices_path = out / "open_invoices.csv"
-    worklist.to_csv(invoices_path, index=False)
-    return customers_path, invoices_path

@@ -27,6 +27,7 @@ from arscore.runtime import (
 )
 from arscore.views.aging import CustomerAging, aged_debtors, print_customer, print_portfolio
 from models.jsonable import jsonable, records
+from models.rounding import rounded, rounded_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,7 +149,8 @@ def _write_parquet(frame: pd.DataFrame, out: Path, day: date, policy: Policy) ->
 
 
 def _echo_json(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(jsonable(payload), indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(rounded(jsonable(payload)), indent=2, ensure_ascii=False)
+    sys.stdout.write(text + "\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +160,7 @@ def _echo_json(payload: dict[str, Any]) -> None:
 def _show_portfolio(report: AgingReport, fmt: Format, policy: Policy, currency: str) -> None:
     debtors = aged_debtors(report)
     if fmt == "csv":
-        sys.stdout.write(debtors.to_csv(float_format="%.2f"))
+        sys.stdout.write(rounded_frame(debtors).to_csv())
     elif fmt == "json":
         _echo_json(
             {
@@ -178,7 +180,7 @@ def _show_customer(
 ) -> None:
     detail = CustomerAging.of(report, customer)
     if fmt == "csv":
-        sys.stdout.write(detail.invoices.to_csv(float_format="%.2f", date_format="%Y-%m-%d"))
+        sys.stdout.write(rounded_frame(detail.invoices).to_csv(date_format="%Y-%m-%d"))
     elif fmt == "json":
         _echo_json(
             {

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,11 +15,17 @@ from arscore.runtime import (
     announce_database,
     console,
     fail,
+    load_policy_or_fail,
     load_settings,
     open_database,
     parse_date,
     shown_url,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from training.policy import TrainingPolicy
 
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 
@@ -233,13 +240,56 @@ def db_upgrade() -> None:
     console.print(f"Database at revision {current_revision(engine)}.")
 
 
+DEMO_CUSTOMERS = 1000
+DEMO_MARKER = "demo.json"
+
+
+def demo_training(training: TrainingPolicy) -> TrainingPolicy:
+    """The demo's training budget, for a first look in minutes: twice the learning rate with
+    at most 400 trees and a shorter early-stopping patience, and no refit of the deployed model
+    on every row. Only ``arscore demo`` uses it; ``arscore train`` keeps the policy's
+    settings for a user's own data."""
+    booster = training.lightgbm.model_copy(
+        update={
+            "learning_rate": max(training.lightgbm.learning_rate, 0.1),
+            "max_boost_rounds": min(training.lightgbm.max_boost_rounds, 400),
+            "early_stopping_rounds": min(training.lightgbm.early_stopping_rounds, 40),
+        }
+    )
+    return training.model_copy(update={"lightgbm": booster, "refit_deployed": False})
+
+
+def _demo_in_place(marker: Path, wanted: dict[str, object], engine: Engine) -> bool:
+    """Whether an earlier ``arscore demo`` already built this very demo (same book, database
+    and MLflow store) and its ledger is still in the database."""
+    from sqlalchemy import func, select
+
+    from ledger import tables
+
+    try:
+        done = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if done != wanted:
+        return False
+    with engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(tables.customers)).scalar()
+    return count == wanted["customers"]
+
+
 def demo(
-    customers: Annotated[int, typer.Option(min=1, help="Customers in the demo ledger")] = 5000,
+    customers: Annotated[
+        int, typer.Option(min=1, help="Customers in the demo ledger")
+    ] = DEMO_CUSTOMERS,
     months: Annotated[int, typer.Option(min=1, help="Months of history")] = 36,
     seed: Annotated[int, typer.Option(help="Random seed")] = 42,
     train: Annotated[bool, typer.Option(help="Also train and register the models")] = True,
+    fresh: Annotated[
+        bool, typer.Option(help="Build the demo again even if an earlier run left it in place")
+    ] = False,
 ) -> None:
-    """Main job on the embedded default: synthetic ledger → database → summary → models."""
+    """Main job on the embedded default: synthetic ledger → database → summary → models
+    (with the demo's small training budget). Work an earlier demo did is reused."""
     from ledger.ingest import IngestSources
     from ledger.ingest import ingest as run_ingest
     from ledger.synth import SynthConfig, generate, write
@@ -248,6 +298,25 @@ def demo(
     announce_database(settings)
     home = settings.ensure_home()
     out = home / "demo-ledger"
+    marker = out / DEMO_MARKER
+    wanted: dict[str, object] = {
+        "customers": customers,
+        "months": months,
+        "seed": seed,
+        "train": train,
+        "database": settings.database_url,
+        "mlflow": settings.mlflow_tracking_uri,
+    }
+    engine = open_database(settings, announce=False)
+    if not fresh and _demo_in_place(marker, wanted, engine):
+        console.print(
+            f"The demo ledger ({customers:,} customers × {months} months) and its models are "
+            "already in place from an earlier run; `arscore demo --fresh` builds them again."
+        )
+        console.print("Next: [bold]arscore serve --demo[/] starts the scoring service.")
+        return
+    marker.unlink(missing_ok=True)
+    stages: dict[str, float] = {}
     console.rule("1. Synthetic ledger")
     started = time.perf_counter()
     with console.status(f"Generating {customers:,} customers × {months} months…"):
@@ -255,12 +324,13 @@ def demo(
             SynthConfig(customers=customers, months=months, seed=seed, currency=settings.currency)
         )
         write(result, out, fmt="csv")
+    stages["synthetic ledger"] = time.perf_counter() - started
     console.print(
         f"Generated {len(result.ledger.invoices):,} invoices in "
-        f"{time.perf_counter() - started:.1f} s → {out}"
+        f"{stages['synthetic ledger']:.1f} s → {out}"
     )
     console.rule("2. Ingest")
-    engine = open_database(settings, announce=False)
+    started = time.perf_counter()
     with console.status("Validating and loading into the database…"):
         loaded = run_ingest(
             engine,
@@ -269,6 +339,7 @@ def demo(
             as_of=result.as_of,
             progress=_stage_line,
         )
+    stages["ingest"] = time.perf_counter() - started
     console.print(
         f"Loaded {', '.join(f'{n:,} {k}' for k, n in loaded.rows.items())} into "
         f"{shown_url(settings.database_url)} in {loaded.seconds:.1f} s."
@@ -278,12 +349,25 @@ def demo(
 
     ledger = load_ledger(engine)
     print_summary(ledger, result.as_of, settings.currency)
-    if not train:
-        return
-    console.rule("4. Models")
-    from arscore.commands.modelling import print_outcomes, run_training
+    if train:
+        console.rule("4. Models (demo budget)")
+        from arscore.commands.modelling import print_outcomes, run_training
 
-    print_outcomes(run_training(settings, ledger, late_after_days=None, promote=False, tasks=None))
+        started = time.perf_counter()
+        budget = demo_training(load_policy_or_fail(settings).training)
+        outcomes = run_training(
+            settings, ledger, late_after_days=None, promote=False, tasks=None, training=budget
+        )
+        stages["training"] = time.perf_counter() - started
+        print_outcomes(outcomes)
+        console.print(
+            "The demo trains with a small budget (learning rate 0.1, at most 400 trees, no "
+            "refit on every row); `arscore train` uses the policy's full settings."
+        )
+    marker.write_text(json.dumps(wanted, indent=1), encoding="utf-8")
+    console.print(
+        "Where the time went: " + ", ".join(f"{k} {v:.0f} s" for k, v in stages.items()) + "."
+    )
     console.print("Next: [bold]arscore serve --demo[/] starts the scoring service on this ledger.")
 
 

@@ -17,6 +17,7 @@ from models.tasks import REGISTERED_MODELS, Task
 if TYPE_CHECKING:
     from ledger.frames import Ledger
     from training.pipeline import TaskOutcome
+    from training.policy import TrainingPolicy
 
 train_app = typer.Typer(
     help="Train models: from the ledger (default), or onboarding PD from your own table.",
@@ -76,9 +77,10 @@ def run_training(
     late_after_days: int | None,
     promote: bool,
     tasks: tuple[str, ...] | None,
+    training: TrainingPolicy | None = None,
 ) -> list[TaskOutcome]:
     """Train the ledger's models with progress on the console; exit clearly if nothing can be
-    trained."""
+    trained. ``training`` replaces the policy's training section (the demo's budget)."""
     from training.pipeline import NothingTrainedError, train_ledger_models
 
     policy = load_policy_or_fail(settings)
@@ -98,7 +100,7 @@ def run_training(
             return train_ledger_models(
                 ledger,
                 rules=policy,
-                training=policy.training,
+                training=training or policy.training,
                 scale=policy.master_scale,
                 tracking_uri=_tracking(settings),
                 late_after_days=late_after_days,

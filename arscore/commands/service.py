@@ -202,8 +202,15 @@ def rescore(
         typer.Option("--as-of", help="Score date, e.g. 2026-10-31 (default: the ledger's as-of)"),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Also write customers.csv and open_invoices.csv here")
+        Path | None,
+        typer.Option(
+            help="Also write the worklist here: customers.csv and open_invoices.csv, "
+            "or worklist.xlsx with --format xlsx"
+        ),
     ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Worklist files: csv (two files) or xlsx (one)")
+    ] = "csv",
 ) -> None:
     """Score every customer with the API's scoring function and store the run (without a
     default-PD model, the policy's expert scorecard gives the PDs)."""
@@ -211,9 +218,12 @@ def rescore(
 
     from ledger.as_of import ledger_as_of
     from ledger.storage import load_ledger
+    from serving.exports import write_csvs, write_workbook
     from serving.rescore import rescore as run_rescore
-    from serving.rescore import write_csvs
+    from serving.worklist import build_worklist
 
+    if fmt not in ("csv", "xlsx"):
+        raise fail(f"--format must be csv or xlsx; got {fmt!r}", code=2)
     given = parse_date(as_of, "--as-of")
     settings = load_settings()
     state = build_state(settings)
@@ -242,8 +252,22 @@ def rescore(
     for task_name, reason in models.unavailable.items():
         console.print(f"[yellow]{task_name}: {reason}[/]")
     if out is not None:
-        paths = write_csvs(result, ledger, models, state.policy, out)
-        console.print("Wrote " + " and ".join(str(p) for p in paths))
+        worklist = build_worklist(
+            state.engine,
+            ledger,
+            models,
+            state.policy,
+            run_id=result.run_id,
+            currency=state.currency,
+        )
+        if fmt == "xlsx":
+            paths: tuple[Path, ...] = (write_workbook(worklist, out),)
+        else:
+            paths = write_csvs(worklist, out)
+        console.print(
+            f"Wrote {len(worklist.open_invoices):,} open invoices and "
+            f"{len(worklist.customers):,} customers to " + " and ".join(str(p) for p in paths)
+        )
     console.print(f"Run {result.run_id} stored with models {dict(models.versions)}.")
 
 

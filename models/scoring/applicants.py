@@ -22,6 +22,7 @@ from models.jsonable import jsonable
 from models.limits import recommend_onboarding_limit
 from models.master_scale import grade_of, score_of
 from models.reasons import FeatureText
+from models.rounding import rounded
 from models.scoring.common import (
     ScoringPolicy,
     financials_of,
@@ -45,8 +46,9 @@ class ApplicantScore:
     recommended_action: str
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, every field in declaration order (dates as ISO text, no NaN)."""
-        return jsonable({f.name: getattr(self, f.name) for f in fields(self)})
+        """JSON-ready, every field in declaration order (dates as ISO text, no NaN), rounded as
+        every answer is (:mod:`models.rounding`)."""
+        return rounded(jsonable({f.name: getattr(self, f.name) for f in fields(self)}))
 
 
 def applicant_ledger(profile: Mapping[str, Any], as_of: dt.date, currency: str) -> Ledger:

@@ -32,6 +32,7 @@ from models.jsonable import jsonable
 from models.limits import LimitRecommendation, recommend_limit
 from models.master_scale import grade_of, score_of
 from models.reasons import Explanation, FeatureText
+from models.rounding import rounded
 from models.scoring.common import (
     ScoringModels,
     ScoringPolicy,
@@ -69,8 +70,9 @@ class CustomerScore:
     unavailable: dict[str, str]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, every field in declaration order (dates as ISO text, no NaN)."""
-        return jsonable({f.name: getattr(self, f.name) for f in fields(self)})
+        """JSON-ready, every field in declaration order (dates as ISO text, no NaN), rounded as
+        every answer is (:mod:`models.rounding`)."""
+        return rounded(jsonable({f.name: getattr(self, f.name) for f in fields(self)}))
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ def score_open_invoices(
         ["customer_id", "invoice_date", "due_date", "amount", "open_amount", "days_overdue"]
     ].copy()
     view["bucket"] = invoices["bucket"]
+    view["disputed"] = invoices["disputed"]
     view["collection_step"] = invoices["collection_step"]
     view["collection_action"] = invoices["collection_action"]
     view["late_payment_probability"] = np.nan

@@ -87,6 +87,40 @@ def test_demo_generates_loads_and_summarises(home: Path) -> None:
     assert counts(home)["customers"] == 120
 
 
+def test_a_second_demo_reuses_the_first_unless_told_to_start_fresh(home: Path) -> None:
+    args = ["demo", "--customers", "120", "--months", "12", "--no-train"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "Where the time went: synthetic ledger" in first.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "already in place" in again.output
+    assert "Ledger summary" not in again.output
+    fresh = runner.invoke(app, [*args, "--fresh"])
+    assert fresh.exit_code == 0, fresh.output
+    assert "Ledger summary" in fresh.output
+    (home / "demo-ledger" / "demo.json").write_text("{}")  # another demo's marker
+    other = runner.invoke(app, args)
+    assert other.exit_code == 0, other.output
+    assert "Ledger summary" in other.output
+    assert counts(home)["customers"] == 120
+
+
+def test_the_demo_budget_is_smaller_and_leaves_the_policy_alone() -> None:
+    from arscore.commands.ledger_cmds import demo_training
+    from training.policy import TrainingPolicy
+
+    policy = TrainingPolicy()
+    budget = demo_training(policy)
+    assert budget.lightgbm.learning_rate == 0.1
+    assert budget.lightgbm.max_boost_rounds == 400
+    assert budget.lightgbm.early_stopping_rounds == 40
+    assert budget.refit_deployed is False
+    assert policy == TrainingPolicy()  # `arscore train` still gets the policy's settings
+    assert policy.lightgbm.max_boost_rounds == 3000
+    assert policy.refit_deployed is True
+
+
 def test_ingest_keeps_approved_limits_unless_told_to_update_them(
     home: Path, tmp_path: Path
 ) -> None:

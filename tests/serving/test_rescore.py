@@ -41,8 +41,15 @@ def test_rescore_command_stores_runs_writes_csvs_and_shows_migration(
         invoices = list(csv.DictReader(f))
     assert invoices
     assert {"invoice_id", "amount_open", "collection_step"} <= set(invoices[0])
-    losses = [float(r["expected_loss"] or 0) for r in invoices]
-    assert losses == sorted(losses, reverse=True)
+    # Past-due invoices first (issue #11 item 6), each group by expected loss.
+    past_due = [int(r["days_overdue"]) > 0 for r in invoices]
+    assert past_due == sorted(past_due, reverse=True)
+    for group in (True, False):
+        losses = [
+            float(r["expected_loss"]) for r, p in zip(invoices, past_due, strict=True) if p is group
+        ]
+        assert losses == sorted(losses, reverse=True)
+    assert all(r["late_payment_probability"] and r["customer_name"] for r in invoices)
     bad = runner.invoke(cli, ["rescore", "--as-of", "31/10/2026"])
     assert bad.exit_code == 2
     assert "--as-of" in bad.output

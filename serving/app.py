@@ -26,6 +26,7 @@ from serving.reload_signal import latest_reload_request
 from serving.routes import aging, health, ledger_upserts, limits, rescore, scores
 from serving.routes import models as model_routes
 from serving.state import ServiceState
+from serving.web import install_pages
 
 
 class BodyLimit:
@@ -149,6 +150,7 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
     install_error_handlers(app)
     install_metrics(app)
     install_docs(app)
+    install_pages(app)
     for router in (
         health.router,
         scores.router,

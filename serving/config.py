@@ -49,6 +49,14 @@ class ServingConfig(BaseModel):
         "arscore promote) in the database (0: never; only the answering worker reloads)",
     )
 
+    session_minutes: float = Field(
+        480.0,
+        gt=0,
+        le=10_080,
+        description="How long a web-page sign-in lasts (a working day by default); then the "
+        "user signs in again",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _body_fits_a_full_batch(cls, data: Any) -> Any:

@@ -62,6 +62,21 @@ def create_user(connection: Connection, name: str, role: Role | str, password: s
     )
 
 
+def reset_user(connection: Connection, name: str, role: Role | str, password: str) -> None:
+    """Create ``name``, or give the existing user ``role``, this password and enable it again
+    (``arscore serve --demo`` prints fresh passwords for its demo users on every start)."""
+    u = tables.users
+    if connection.execute(select(u.c.user_id).where(u.c.name == name)).first() is None:
+        create_user(connection, name, role, password)
+        return
+    check_password(password)
+    connection.execute(
+        update(u)
+        .where(u.c.name == name)
+        .values(role=Role(role).value, password_hash=_hasher.hash(password), disabled_at=None)
+    )
+
+
 def disable_user(connection: Connection, name: str) -> None:
     """Disable ``name``: no more sign-ins, and open sessions end at their next request."""
     u = tables.users

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine
 
 from arscore.runtime import console, fail, load_settings, open_database
 
@@ -76,6 +77,29 @@ def user_list() -> None:
             "" if row["disabled_at"] is None else str(row["disabled_at"])[:19],
         )
     console.print(table)
+
+
+DEMO_USERS = {"credit_officer": "demo-officer", "sales": "demo-sales", "risk_admin": "demo-admin"}
+
+
+def print_demo_users(engine: Engine, url: str) -> None:
+    """A user per role with a fresh password, printed with the pages' address (demo only)."""
+    import secrets
+
+    from serving.users import reset_user
+
+    passwords = {role: secrets.token_urlsafe(12) for role in DEMO_USERS}
+    with engine.begin() as connection:
+        for role, name in DEMO_USERS.items():
+            reset_user(connection, name, role, passwords[role])
+    console.print(f"Web pages: {url}/app/sign-in — demo users (passwords new on every start):")
+    for role, name in DEMO_USERS.items():
+        console.print(
+            f"  {role:<15} username {name:<13} password {passwords[role]}",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

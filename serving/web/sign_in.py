@@ -18,10 +18,18 @@ router = APIRouter(include_in_schema=False)
 # Pages answer HTML or redirects, never a response model.
 
 
-def _throttle(request: Request) -> SignInThrottle:
-    found: SignInThrottle | None = getattr(request.app.state, "sign_in_throttle", None)
+# A name gets 5 wrong passwords in 5 minutes; an address 30 (an office behind one NAT address
+# has many people, each of whom may mistype).
+PER_USER, PER_ADDRESS = 5, 30
+
+
+def _throttles(request: Request) -> tuple[SignInThrottle, SignInThrottle]:
+    found: tuple[SignInThrottle, SignInThrottle] | None = getattr(
+        request.app.state, "sign_in_throttles", None
+    )
     if found is None:
-        found = request.app.state.sign_in_throttle = SignInThrottle()
+        found = (SignInThrottle(max_failures=PER_USER), SignInThrottle(max_failures=PER_ADDRESS))
+        request.app.state.sign_in_throttles = found
     return found
 
 
@@ -73,10 +81,10 @@ async def sign_in(
     session, _ = read_session(request)
     check_csrf(session, csrf_token)
     assert session is not None  # check_csrf refused a missing session
-    throttle = _throttle(request)
+    by_user, by_address = _throttles(request)
     address = request.client.host if request.client else "unknown"
-    keys = (f"user:{username.strip().lower()}", f"ip:{address}")
-    wait = throttle.retry_after(*keys)
+    user_key, address_key = f"user:{username.strip().lower()}", f"ip:{address}"
+    wait = max(by_user.retry_after(user_key), by_address.retry_after(address_key))
     if wait > 0:
         response = page(
             request,
@@ -98,7 +106,8 @@ async def sign_in(
 
     caller = await anyio.to_thread.run_sync(verify)
     if caller is None:
-        throttle.failed(*keys)
+        by_user.failed(user_key)
+        by_address.failed(address_key)
         return page(
             request,
             "sign_in.html",
@@ -109,7 +118,7 @@ async def sign_in(
             username=username,
             error="Wrong username or password.",
         )
-    throttle.succeeded(keys[0])
+    by_user.succeeded(user_key)
     new = Session.signed_in(caller.name, caller.role.value)
     redirect = RedirectResponse(_safe_next(next, new.role), status_code=303)
     set_session(request, redirect, new)

@@ -1,8 +1,8 @@
 """Customers list and customer page (officers), and the set-limit form.
 
 The customer page calls the API's own functions: the score of ``POST /v1/scores`` (audited
-as a decision with the user's name), the collector's invoices of
-``GET /v1/customers/{id}/invoices`` and ``PUT /v1/customers/{id}/credit-limit``."""
+as a decision with the user's name), the open invoices as ``GET /v1/customers/{id}/invoices``
+scores them (``score_open_invoices``) and ``PUT /v1/customers/{id}/credit-limit``."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from ledger import tables
+from models.jsonable import records
+from models.scoring.invoices import score_open_invoices
 from serving.decide import customer_ledger, ledger_date
 from serving.deps import CustomerPath
 from serving.errors import NotFound, ServiceError
-from serving.routes.aging import customer_invoices
 from serving.routes.limits import set_credit_limit
 from serving.routes.rescore import portfolio_scores
 from serving.routes.scores import _score
@@ -29,7 +30,7 @@ from serving.web import charts
 from serving.web.book import book_aging, forget, warnings_by_customer
 from serving.web.guard import OFFICERS, Viewer, check_csrf, signed_in
 from serving.web.history import days_late_by_month
-from serving.web.render import money, number, page, percent
+from serving.web.render import money, number, page
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 Officer = Annotated[Viewer, Depends(signed_in(*OFFICERS))]
@@ -155,9 +156,13 @@ def customer_view(request: Request, viewer: Viewer, customer_id: str) -> dict[st
     """Everything the customer page shows, from the API's functions."""
     state = request.app.state.arscore
     score = _score(ScoreRequest(customer_id=customer_id), state, viewer.caller, None)
-    invoices = customer_invoices(customer_id, state, viewer.caller, None)
     ledger = customer_ledger(state, customer_id)
     day = dt.date.fromisoformat(score["as_of"])
+    # The open invoices as GET /v1/customers/{id}/invoices scores them (its own function), on
+    # the sub-ledger read once for the page.
+    invoices = records(
+        score_open_invoices(ledger, day, state.store.current.scoring(), state.policy)
+    )
     history = days_late_by_month(ledger, day, months=12)
     reasons = score["reasons"]
     buckets = score["aging"]["buckets"]
@@ -254,6 +259,3 @@ def _error(request: Request, viewer: Viewer, exc: ServiceError) -> HTMLResponse:
         message=exc.message,
         back="/app/customers",
     )
-
-
-__all__ = ["percent", "router"]

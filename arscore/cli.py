@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from arscore.commands import analysis, info, ledger_cmds, modelling, service
+from arscore.commands import analysis, info, ledger_cmds, modelling, service, users
 from arscore.logs import configure_logging
 
 app = typer.Typer(
@@ -33,7 +33,7 @@ def main(
     configure_logging(verbose)
 
 
-for module in (ledger_cmds, analysis, modelling, service, info):
+for module in (ledger_cmds, analysis, modelling, service, users, info):
     module.register(app)
 
 

@@ -142,6 +142,29 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True)),
 )
 
+# People who sign in to the web pages (serving/web): the same three roles as API tokens, the
+# password only as an argon2 hash; a disabled user's sessions stop at their next request.
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("disabled_at", DateTime(timezone=True)),
+)
+
+# The key that signs the pages' session cookies: made once per database, so every worker (and
+# host) sharing the database accepts the sessions the others signed, with nothing to configure.
+web_secrets = Table(
+    "web_secrets",
+    metadata,
+    Column("secret_id", Integer, primary_key=True),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 decisions = Table(
     "decisions",
     metadata,

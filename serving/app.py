@@ -28,6 +28,7 @@ from serving.routes import aging, health, ledger_upserts, limits, rescore, score
 from serving.routes import models as model_routes
 from serving.state import ServiceState
 from serving.strict_query import refuse_unknown_query
+from serving.web import install_pages
 
 
 class BodyLimit:
@@ -153,6 +154,7 @@ def create_app(state: ServiceState, *, load_models: bool = True) -> FastAPI:
     install_error_handlers(app)
     install_metrics(app)
     install_docs(app)
+    install_pages(app)
     for router in (
         health.router,
         scores.router,

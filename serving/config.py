@@ -75,6 +75,13 @@ class ServingConfig(BaseModel):
         "data dates, worker pid; per-route counts) without an API token. Off: /readyz says "
         "only ready or not to anonymous callers and /metrics needs a token",
     )
+    session_minutes: float = Field(
+        480.0,
+        gt=0,
+        le=10_080,
+        description="How long a web-page sign-in lasts (a working day by default); then the "
+        "user signs in again",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 ``/redoc`` (ReDoc), with their scripts, styles and favicon vendored under ``serving/static/``
 (pinned, licences beside them; see its README). FastAPI's defaults load them from a CDN, which
 fails offline or behind a firewall, so the pages are built as FastAPI documents for
-self-hosting, pointing at ``/static``. ``/`` leads to ``/docs``.
+self-hosting, pointing at ``/static``. (``/`` leads to the web pages' sign-in.)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -33,10 +33,6 @@ def install_docs(app: FastAPI) -> None:
     openapi_url = app.openapi_url or "/openapi.json"
     oauth2_redirect_url = app.swagger_ui_oauth2_redirect_url
     title = app.title
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:

@@ -132,6 +132,9 @@ def serve(
     state.store.reload()
     if demo:
         _print_demo(state, f"http://{host}:{port}")
+        from arscore.commands.users import print_demo_users
+
+        print_demo_users(state.engine, f"http://{host}:{port}")
     if not state.store.current.loaded:
         console.print(
             "[yellow]No champion model is registered yet: the policy's expert scorecard gives "
@@ -144,7 +147,10 @@ def serve(
         "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="arscore-metrics-")
     )
     Path(metrics_dir).mkdir(parents=True, exist_ok=True)
-    console.print(f"Serving on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    console.print(
+        f"Serving on http://{host}:{port} (pages: http://{host}:{port}/app/sign-in, "
+        f"API docs: http://{host}:{port}/docs)"
+    )
     try:
         run_workers(
             "arscore.commands.service:app_factory",

@@ -73,11 +73,11 @@ def test_the_asset_types_are_what_browsers_expect(client: TestClient):
     assert types["/static/swagger-ui/swagger-ui.css"].startswith("text/css")
 
 
-def test_the_root_leads_to_the_docs(client: TestClient):
+def test_the_root_leads_to_the_sign_in_of_the_web_pages(client: TestClient):
     response = client.get("/", follow_redirects=False)
 
-    assert response.status_code in (302, 307)
-    assert response.headers["location"] == "/docs"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/app/sign-in"
 
 
 @pytest.mark.parametrize("folder", ["swagger-ui", "redoc"])

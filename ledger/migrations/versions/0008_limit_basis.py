@@ -1,16 +1,16 @@
 """Stored rescoring rows keep the rule that set each recommended limit and why, so the
 customers worklist of any stored run can say it (issue #11 item 6).
 
-Revision ID: 0007_limit_basis
-Revises: 0006_rescore_worker
+Revision ID: 0008_limit_basis
+Revises: 0007_credit_notes
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_limit_basis"
-down_revision = "0006_rescore_worker"
+revision = "0008_limit_basis"
+down_revision = "0007_credit_notes"
 branch_labels = None
 depends_on = None
 

@@ -60,9 +60,7 @@ def sweep_orphans(state: ServiceState) -> None:
         fail_orphaned_runs(state.engine)
 
 
-@router.post(
-    "/rescore", status_code=202, responses=errors(*AUTHENTICATED, *WITH_BODY, 403, 429)
-)
+@router.post("/rescore", status_code=202, responses=errors(*AUTHENTICATED, *WITH_BODY, 403, 429))
 def start_rescore(
     body: RescoreRequest,
     state: StateDep,

@@ -178,7 +178,8 @@ async def onboarding(request: Request, viewer: Officer) -> HTMLResponse:
         )
     state = request.app.state.arscore
     try:
-        result = await anyio.to_thread.run_sync(onboarding_score, body, state, viewer.caller, None)
+        answer = await anyio.to_thread.run_sync(onboarding_score, body, state, viewer.caller, None)
+        result = answer.model_dump()
     except ServiceError as exc:
         errors["as_of"] = exc.message
         return page(

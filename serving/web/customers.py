@@ -49,7 +49,7 @@ def _latest_scores(request: Request, viewer: Viewer) -> tuple[pd.DataFrame, str 
     state = request.app.state.arscore
     keep = ["customer_id", "default_probability", "risk_grade", "score", "pd_basis"]
     try:
-        run = portfolio_scores(state, viewer.caller, None, None, False, 10_000)
+        run = portfolio_scores(state, viewer.caller, None, None, False, 10_000).model_dump()
     except NotFound:
         return pd.DataFrame(columns=keep), None
     frame = pd.DataFrame(run["scores"])

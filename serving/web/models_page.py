@@ -72,7 +72,7 @@ def _calibration(tracking_uri: str, run_id: str | None) -> list[dict] | None:
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request, viewer: Admin) -> HTMLResponse:
     state = request.app.state.arscore
-    served = list_models(state, viewer.caller)
+    served = list_models(state, viewer.caller).model_dump()
     tracking_uri = state.store._tracking_uri
     names = [m["name"] for m in served["models"]] + [str(m) for m in served["missing"]]
     versions, _ = _registry(tracking_uri, names)

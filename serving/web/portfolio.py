@@ -96,7 +96,7 @@ def portfolio(
         label_width=80,
     )
     try:
-        run = portfolio_scores(state, viewer.caller, None, None, False, 10_000)
+        run = portfolio_scores(state, viewer.caller, None, None, False, 10_000).model_dump()
     except NotFound:
         run = None
     grades: dict[int, int] = {}

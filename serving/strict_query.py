@@ -22,8 +22,8 @@ def _query_names(dependant: Dependant) -> set[str]:
 async def refuse_unknown_query(request: Request) -> None:
     """An app-wide dependency: 422 naming each query parameter the route does not take."""
     route = request.scope.get("route")
-    if not request.query_params or not isinstance(route, APIRoute):
-        return
+    if not request.query_params or not isinstance(route, APIRoute) or not route.include_in_schema:
+        return  # the web pages (not in the API's schema) read their own query parameters
     known = _query_names(route.dependant)
     unknown = sorted(set(request.query_params) - known)
     if unknown:

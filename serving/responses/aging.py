@@ -30,6 +30,9 @@ class CustomerAging(Response):
     warnings: list[DataWarning]
     buckets: dict[str, float] = Field(description="Open amount per aging bucket")
     total_open: float
+    unapplied_credit: float = Field(
+        description="Credit notes not yet netted against an open invoice; lowers the exposure"
+    )
     total_overdue: float
     max_days_overdue: float | None
     dso: float | None
@@ -67,6 +70,7 @@ class CollectionInvoice(Response):
     open_amount: float
     days_overdue: int
     bucket: str
+    disputed: bool
     collection_step: str
     collection_action: str
     late_payment_probability: float | None

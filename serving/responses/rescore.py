@@ -45,6 +45,12 @@ class StoredScore(Response):
     score: int | None
     recommended_credit_limit: float | None
     current_credit_limit: float | None
+    limit_rule: str | None = Field(
+        None, description="The limit rule that set the recommended limit; null on old rows"
+    )
+    limit_basis: str | None = Field(
+        None, description="Why that rule gave that limit, in words; null on old rows"
+    )
     overdue_risk: str | None
     reasons: list[Reason]
     early_warnings: list[str] = Field(description="Codes of the early warnings raised")

@@ -47,6 +47,9 @@ class EarlyWarning(Response):
 class AgingFigures(Response):
     buckets: dict[str, float] = Field(description="Open amount per aging bucket")
     total_open: float
+    unapplied_credit: float = Field(
+        description="Credit notes not yet netted against an open invoice; lowers the exposure"
+    )
     total_overdue: float
     max_days_overdue: float | None
     dso: float | None

@@ -7,23 +7,26 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
 
 from ledger.storage import load_ledger
 from models.jsonable import jsonable
 from models.rounding import rounded
 from serving.auth import Caller
-from serving.deps import OFFICERS, StateDep, require
+from serving.deps import OFFICERS, StateDep, require_heavy
 from serving.errors import NotFound
 from serving.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_text, workbook_bytes
+from serving.responses.common import AUTHENTICATED, errors
+from serving.responses.common import Response as Answer
+from serving.schemas import IsoDate
 from serving.worklist import NoFinishedRun, Worklist, build_worklist
 
 router = APIRouter(prefix="/v1/portfolio", tags=["rescoring"])
-Officer = Annotated[Caller, Depends(require(*OFFICERS))]
+# The worklist reads the whole ledger: limited per caller like the portfolio aging.
+Officer = Annotated[Caller, Depends(require_heavy(*OFFICERS))]
 Format = Literal["json", "csv", "xlsx"]
 
 
-class OpenInvoiceRow(BaseModel):
+class OpenInvoiceRow(Answer):
     """One open invoice of the collections worklist (columns as in ``open_invoices.csv``)."""
 
     priority: int
@@ -47,7 +50,7 @@ class OpenInvoiceRow(BaseModel):
     data_as_of: dt.date | None
 
 
-class CustomerRow(BaseModel):
+class CustomerRow(Answer):
     """One customer for the credit committee (columns as in ``customers.csv``)."""
 
     customer_id: str
@@ -75,7 +78,7 @@ class CustomerRow(BaseModel):
     data_as_of: dt.date | None
 
 
-class WorklistResponse(BaseModel):
+class WorklistResponse(Answer):
     """A rescoring run's worklist: open invoices (chase first at the top) and customers."""
 
     run_id: str
@@ -107,13 +110,14 @@ def _file_name(worklist: Worklist, table: str, suffix: str) -> str:
     "/worklist",
     response_model=WorklistResponse,
     responses={
+        **errors(*AUTHENTICATED, 403, 404, 422, 429),
         200: {
             "content": {
                 XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
                 CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
             },
             "description": "JSON, or the workbook (a sheet per table), or one table as CSV",
-        }
+        },
     },
 )
 def worklist(
@@ -121,7 +125,7 @@ def worklist(
     state: StateDep,
     caller: Officer,
     as_of: Annotated[
-        dt.date | None, Query(description="The latest finished run as of this date")
+        IsoDate | None, Query(description="The latest finished run as of this date")
     ] = None,
     format: Annotated[
         Format | None, Query(description="json, csv or xlsx (default: from Accept, else json)")

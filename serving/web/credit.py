@@ -153,19 +153,30 @@ async def onboarding(request: Request, viewer: Officer) -> HTMLResponse:
     raw = await request.form()
     check_csrf(viewer.session, str(raw.get("csrf_token", "")))
     form = {name: str(raw.get(name, "")).strip() for name, _, _ in PROFILE_FIELDS}
-    profile: dict[str, Any] = {
-        k: v.replace(",", "") if k not in ("name", "industry", "country") else v
-        for k, v in form.items()
-        if v != ""
-    }
+    numeric = {name for name, _, kind in PROFILE_FIELDS if kind == "number"}
+    errors: dict[str, str] = {}
+    profile: dict[str, Any] = {}
+    for k, v in form.items():
+        if v == "":
+            continue
+        if k not in numeric:
+            profile[k] = v
+            continue
+        try:  # the API takes JSON numbers only; a form sends text, read here as a number
+            number = float(v.replace(",", ""))
+            profile[k] = int(number) if number.is_integer() else number
+        except ValueError:
+            errors[k] = "enter a number, e.g. 1250000"
     if "country" in profile:
         profile["country"] = profile["country"].upper()
-    errors: dict[str, str] = {}
-    try:
-        body = OnboardingRequest(**profile)
-    except ValidationError as exc:
-        for e in exc.errors():
-            errors[str(e["loc"][0])] = e["msg"]
+    body = None
+    if not errors:
+        try:
+            body = OnboardingRequest(**profile)
+        except ValidationError as exc:
+            for e in exc.errors():
+                errors[str(e["loc"][0])] = e["msg"]
+    if body is None:
         return page(
             request,
             "onboarding.html",

@@ -21,7 +21,7 @@ from .api_helpers import AS_OF, customer_of
 # What each operation must document beside its success: 401/503 for every authenticated
 # route, 403 where some roles are refused, 404 where an id may be unknown, 409 where an
 # Idempotency-Key is taken, 400/413 where a body is read, 422 everywhere (an unknown query
-# parameter is refused).
+# parameter is refused), 429 on the routes that read the whole ledger (limited per caller).
 EXPECTED_ERRORS = {
     ("post", "/v1/scores"): {400, 401, 403, 404, 409, 413, 422, 503},
     ("post", "/v1/onboarding/scores"): {400, 401, 403, 409, 413, 422, 503},
@@ -29,13 +29,14 @@ EXPECTED_ERRORS = {
     ("post", "/v1/limit-checks"): {400, 401, 404, 409, 413, 422, 503},
     ("put", "/v1/customers/{customer_id}/credit-limit"): {400, 401, 403, 404, 409, 413, 422, 503},
     ("get", "/v1/customers/{customer_id}/aging"): {401, 404, 422, 503},
-    ("get", "/v1/portfolio/aging"): {401, 422, 503},
+    ("get", "/v1/portfolio/aging"): {401, 422, 429, 503},
     ("get", "/v1/customers/{customer_id}/invoices"): {401, 403, 404, 422, 503},
     ("get", "/v1/models"): {401, 403, 422, 503},
     ("post", "/v1/models/reload"): {401, 403, 422, 503},
-    ("post", "/v1/portfolio/rescore"): {400, 401, 403, 413, 422, 503},
+    ("post", "/v1/portfolio/rescore"): {400, 401, 403, 413, 422, 429, 503},
     ("get", "/v1/portfolio/rescore/{job_id}"): {401, 403, 404, 422, 503},
     ("get", "/v1/portfolio/scores"): {401, 403, 404, 422, 503},
+    ("get", "/v1/portfolio/worklist"): {401, 403, 404, 422, 429, 503},
     ("post", "/v1/ledger/invoices"): {400, 401, 403, 413, 422, 503},
     ("post", "/v1/ledger/payments"): {400, 401, 403, 413, 422, 503},
     ("post", "/v1/ledger/orders"): {400, 401, 403, 413, 422, 503},

@@ -193,13 +193,24 @@ def main() -> int:
     parser.add_argument("--invoices-per-month", type=float, default=1.35)
     parser.add_argument("--bar", type=float, default=0.01)
     parser.add_argument("--no-real", action="store_true", help="skip the mx factoring file")
+    parser.add_argument(
+        "--holdout-share",
+        type=float,
+        default=None,
+        help="share of customers the test holds out of fitting (policy: 0.3); 0 tests every "
+        "customer's out-of-time invoices, as the prior-late ratio is (3x the test rows)",
+    )
     parser.add_argument("--draws", type=int, default=1000, help="bootstrap draws for the CI")
     args = parser.parse_args()
     policy = load_policy(None)
+    if args.holdout_share is not None:
+        training = policy.training.model_copy(update={"holdout_share": args.holdout_share})
+        policy = policy.model_copy(update={"training": training})
     print(
         f"synthetic books: {args.customers} customers x {args.months} months, "
         f"invoices_per_month={args.invoices_per_month}; late = paid more than "
-        f"{policy.training.late_after_days} days after due; out-of-time test rows"
+        f"{policy.training.late_after_days} days after due; out-of-time test rows "
+        f"(holdout_share {policy.training.holdout_share})"
     )
     header = (
         f"{'seed':>4} {'invoices':>8} {'rows':>6} {'test':>5} {'late':>5} {'deployed':<14}"

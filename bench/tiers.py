@@ -70,6 +70,11 @@ def book(customers: int, months: int, seed: int, policy) -> dict:
     scores = score_customers(cut_book, cut, models, ScoringPolicy.from_policy(policy))
     tiers = pd.Series([str(s.pd_basis) for s in scores]).value_counts().to_dict()
     served = pd.Series({s.customer_id: s.default_probability for s in scores})
+    # The expert scorecard on the same customers: what the book would get without the models.
+    expert_scores = score_customers(
+        cut_book, cut, ScoringModels(), ScoringPolicy.from_policy(policy)
+    )
+    expert = pd.Series({s.customer_id: s.default_probability for s in expert_scores})
     rows = short.scored_after_cut(full, cut_book, cut, policy)
     keys = pd.DataFrame({"customer_id": rows["customer_id"], "month": cut + pd.Timedelta(days=1)})
     oracle_pd = keys.merge(truth, on=["customer_id", "month"], how="left")["true_pd_12m"]
@@ -84,6 +89,9 @@ def book(customers: int, months: int, seed: int, policy) -> dict:
         "tiers": tiers,
         "events": int(y.sum()),
         "auc": roc_auc_score(y, pd_served) if both else float("nan"),
+        "expert": roc_auc_score(y, expert.reindex(rows["customer_id"]).to_numpy()[known])
+        if both
+        else float("nan"),
         "oracle": roc_auc_score(y, oracle_pd.to_numpy()[known]) if both else float("nan"),
         "mean_pd": float(pd_served.mean()),
         "observed": float(y.mean()),
@@ -99,7 +107,7 @@ def main() -> None:
     policy = load_policy(None)
     print(
         f"{'book':>7} {'seed':>4} {'scored':>6}  {'tiers':<34} {'events':>6} {'AUC':>6} "
-        f"{'oracle':>6} {'ratio':>6} {'mean PD':>8} {'observed':>8}"
+        f"{'oracle':>6} {'ratio':>6} {'expert':>6} {'mean PD':>8} {'observed':>8}"
     )
     for spec in args.books:
         customers, months = (int(x) for x in spec.lower().split("x"))
@@ -113,6 +121,7 @@ def main() -> None:
             print(
                 f"{r['book']:>7} {seed:>4} {r['customers']:>6}  {tiers:<34} {r['events']:>6} "
                 f"{r['auc']:>6.3f} {r['oracle']:>6.3f} {r['auc'] / r['oracle']:>6.3f} "
+                f"{r['expert']:>6.3f} "
                 f"{r['mean_pd']:>8.2%} {r['observed']:>8.2%}  ({r['seconds']:.0f} s)",
                 flush=True,
             )

@@ -40,8 +40,11 @@ logger = logging.getLogger("uvicorn.error")
 # machine and 6.5 s measured under load - and only then starts the thread that answers. With
 # 5 s, bench/faults.py saw a worker killed by SIGKILL replaced by workers that were themselves
 # killed before they could answer, ten in a row, the service refusing connections for whole
-# scenarios. A hung worker is now found after a minute instead of five seconds.
-WORKER_HEALTHCHECK_SECONDS = 60
+# scenarios. The price of a longer wait: a hung worker is found later, and a worker that dies
+# while a ping to it is pending is replaced only when that ping times out (the supervisor holds
+# the other end of the pipe, so a dead worker's pipe never reports EOF) - with 60 s a replacement
+# took 60.3 s in bench/faults.py. 20 s is three times the slowest start measured.
+WORKER_HEALTHCHECK_SECONDS = 20
 
 
 def balances_connections(workers: int, port: int) -> bool:

@@ -81,7 +81,7 @@ class Server:
     def worker_pids(self) -> list[int]:
         """The uvicorn worker processes (children of the supervisor)."""
         out = subprocess.run(
-            ["ps", "-o", "pid=,args=", "--ppid", str(self.process.pid)],
+            ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(self.process.pid)],
             capture_output=True,
             text=True,
             check=False,

@@ -34,6 +34,18 @@ from uvicorn.supervisors import Multiprocess
 
 logger = logging.getLogger("uvicorn.error")
 
+# How long uvicorn's supervisor waits for a worker to answer its health check before it kills
+# the worker and starts another (uvicorn's default: 5 s). A worker is spawned, so it first
+# re-imports the ``arscore`` console script - the whole CLI, about 2 s of imports on a quiet
+# machine and 6.5 s measured under load - and only then starts the thread that answers. With
+# 5 s, bench/faults.py saw a worker killed by SIGKILL replaced by workers that were themselves
+# killed before they could answer, ten in a row, the service refusing connections for whole
+# scenarios. The price of a longer wait: a hung worker is found later, and a worker that dies
+# while a ping to it is pending is replaced only when that ping times out (the supervisor holds
+# the other end of the pipe, so a dead worker's pipe never reports EOF) - with 60 s a replacement
+# took 60.3 s in bench/faults.py. 20 s is three times the slowest start measured.
+WORKER_HEALTHCHECK_SECONDS = 20
+
 
 def balances_connections(workers: int, port: int) -> bool:
     """Whether per-worker ``SO_REUSEPORT`` sockets spread connections here."""
@@ -94,10 +106,24 @@ class _ReusePortConfig(uvicorn.Config):
 def run(app: str, *, host: str, port: int, workers: int, log_level: str) -> None:
     """Serve the ASGI factory at import path ``app`` with ``workers`` processes."""
     if not balances_connections(workers, port):
-        uvicorn.run(app, factory=True, host=host, port=port, workers=workers, log_level=log_level)
+        uvicorn.run(
+            app,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        )
         return
     config = _ReusePortConfig(
-        app, factory=True, host=host, port=port, workers=workers, log_level=log_level
+        app,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
     listener = config.bind_socket()  # bound in the parent so a taken port fails here, at once
     supervisor = Multiprocess(config, sockets=[listener])

@@ -75,3 +75,64 @@ def test_the_shared_socket_stays_where_reuse_port_cannot_balance() -> None:
     assert not balances_connections(1, 8000)
     assert not balances_connections(2, 0)
     assert balances_connections(2, 8000) == (sys.platform == "linux")
+
+
+# The console script as installed, except that each spawned worker's re-import of it (as
+# ``__mp_main__``) takes 12 s: importing the CLI alone took 6.5 s on a loaded machine, and
+# uvicorn's supervisor pings its workers one after another with 5 s each, so with its default a
+# worker slower than ~10 s is always killed before it can answer, and so is its replacement.
+_SLOW_WORKER_SCRIPT = """
+import sys
+import time
+
+if __name__ == "__mp_main__":
+    time.sleep(12)
+from arscore.cli import app
+
+if __name__ == "__main__":
+    sys.exit(app())
+"""
+
+
+@pytest.mark.slow
+def test_workers_that_start_slower_than_uvicorns_default_health_check_are_not_killed(
+    tmp_path,
+) -> None:
+    import subprocess
+    import time
+
+    import httpx
+
+    script = tmp_path / "arscore_slow_workers.py"
+    script.write_text(_SLOW_WORKER_SCRIPT)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARSCORE_")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.update({"ARSCORE_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path)})
+    server = subprocess.Popen(
+        [sys.executable, str(script), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        ready, deadline = False, time.monotonic() + 90
+        while not ready and time.monotonic() < deadline and server.poll() is None:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        # With uvicorn's default 5-s health check the workers are killed and replaced forever.
+        assert ready, "no worker came up"
+        workers = subprocess.run(
+            ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server.pid)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert sum("spawn_main" in line for line in workers.splitlines()) == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=60)

@@ -240,7 +240,7 @@ def db_upgrade() -> None:
     console.print(f"Database at revision {current_revision(engine)}.")
 
 
-DEMO_CUSTOMERS = 1000
+DEMO_CUSTOMERS = 1500
 DEMO_MARKER = "demo.json"
 
 

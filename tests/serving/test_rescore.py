@@ -6,6 +6,7 @@ import csv
 import time
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -50,6 +51,17 @@ def test_rescore_command_stores_runs_writes_csvs_and_shows_migration(
         ]
         assert losses == sorted(losses, reverse=True)
     assert all(r["late_payment_probability"] and r["customer_name"] for r in invoices)
+    book = runner.invoke(
+        cli, ["rescore", "--as-of", AS_OF, "--out", str(tmp_path / "xlsx"), "--format", "xlsx"]
+    )
+    assert book.exit_code == 0, book.output
+    sheets = load_workbook(tmp_path / "xlsx" / "worklist.xlsx")
+    assert sheets.sheetnames == ["Open invoices", "Customers"]
+    assert sheets["Open invoices"].max_row == len(invoices) + 1
+    assert sheets["Customers"].max_row == len(customers) + 1
+    wrong = runner.invoke(cli, ["rescore", "--out", str(tmp_path), "--format", "pdf"])
+    assert wrong.exit_code == 2
+    assert "--format must be csv or xlsx" in wrong.output
     bad = runner.invoke(cli, ["rescore", "--as-of", "31/10/2026"])
     assert bad.exit_code == 2
     assert "--as-of" in bad.output

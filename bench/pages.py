@@ -90,7 +90,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{args.port}"
     try:
         with (
-            httpx.Client(base_url=url, timeout=600) as page,
+            httpx.Client(base_url=url, timeout=600, follow_redirects=True) as page,
             httpx.Client(
                 base_url=url, timeout=600, headers={"Authorization": f"Bearer {token}"}
             ) as api,

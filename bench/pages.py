@@ -90,9 +90,9 @@ def main() -> None:
     url = f"http://127.0.0.1:{args.port}"
     try:
         with (
-            httpx.Client(base_url=url, timeout=60) as page,
+            httpx.Client(base_url=url, timeout=600, follow_redirects=True) as page,
             httpx.Client(
-                base_url=url, timeout=60, headers={"Authorization": f"Bearer {token}"}
+                base_url=url, timeout=600, headers={"Authorization": f"Bearer {token}"}
             ) as api,
         ):
             form = page.get("/app/sign-in").text
@@ -120,7 +120,7 @@ def main() -> None:
                     timings["score"].append(score_ms)
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        process.wait(timeout=600)
     p = {k: (statistics.median(v), _percentile(v, 95)) for k, v in timings.items()}
     print(f"{args.requests} requests each, one at a time, interleaved, 2 workers, {url}")
     print(f"GET /app/customers/{{id}}  p50 {p['page'][0]:6.1f} ms  p95 {p['page'][1]:6.1f} ms")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import re
 
+import pytest
 from sqlalchemy import select
 
 from ledger import tables
@@ -15,6 +16,10 @@ from ledger.storage import make_engine
 from serving.web.session import Session, SessionCodec, signing_key
 
 from .pages import PASSWORDS
+
+# End-to-end like test_serve_command.py: a real `arscore serve` and a browser; `make test` runs
+# them, `make check` (the quick loop) leaves them out.
+pytestmark = pytest.mark.slow
 
 NO_PD_MARKERS = ('data-testid="pd"', 'data-testid="grade"', 'data-testid="score"',
                  'data-testid="reasons"', 'data-testid="pd-basis"')  # fmt: skip

@@ -347,3 +347,27 @@ def test_the_user_commands(tmp_path, monkeypatch) -> None:
     assert disabled.exit_code == 0
     assert again.exit_code == 2
     assert "no active user" in again.output
+
+
+def test_risk_admins_see_champions_versions_metrics_and_calibration(server, users) -> None:
+    client = signed_in_as(server, users, "risk_admin")
+
+    response = client.get("/app/models")
+
+    assert response.status_code == 200
+    for name in ("arscore-default-pd", "arscore-late-payment", "arscore-onboarding-pd"):
+        assert name in response.text
+    assert response.text.count('data-testid="champion"') == len(server.state.store.current.loaded)
+    assert 'data-testid="calibration"' in response.text
+    assert "test_auc" in response.text or "auc" in response.text
+
+
+def test_the_portfolio_page_shows_aging_grades_worklist_and_dso(server, users) -> None:
+    client = signed_in_as(server, users, "credit_officer")
+
+    response = client.get("/app/portfolio?min_days_overdue=1")
+
+    assert response.status_code == 200
+    for hook in ("portfolio-aging", "dso-chart", "grade-distribution", "worklist"):
+        assert f'data-testid="{hook}"' in response.text
+    assert "EUR" in response.text

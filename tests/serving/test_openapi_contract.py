@@ -204,6 +204,10 @@ def test_every_endpoints_real_answers_match_its_documented_schemas(
     scores = api.call("risk_admin", "get", "/v1/portfolio/scores", params={"limit": 3})
     assert len(scores.json()["scores"]) == 3
     api.call("risk_admin", "get", "/v1/portfolio/scores", params={"as_of": "2001-01-01"})
+    worklist = api.call("credit_officer", "get", "/v1/portfolio/worklist")
+    assert worklist.status_code == 200, worklist.text
+    api.call("sales", "get", "/v1/portfolio/worklist")
+    api.call("risk_admin", "get", "/v1/portfolio/worklist", params={"as_of": "2001-01-01"})
     for entity in ("invoices", "payments", "orders"):
         api.call("risk_admin", "post", f"/v1/ledger/{entity}", json={"records": [{"x": 1}]})
     # Upserts that succeed write to the ledger: on a private copy of the database.

@@ -61,7 +61,7 @@ async def _caller(
 
 def sees_detail(
     state: StateDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> bool:
     """Whether the caller may see the service's inner detail on /readyz and /metrics (worker
     pids, model versions, problems, per-route counts): everyone with ``public_health_detail``,
@@ -69,14 +69,17 @@ def sees_detail(
     without a token, or with one while the database is down, gets the minimal answer.
 
     A plain ``def`` (run in the thread pool): the token lookup must not hold up the event loop
-    while the database is unreachable, which is when /readyz is asked most."""
+    while the database is unreachable, which is when /readyz is asked most. The header is read
+    directly, not through the bearer scheme, so the schema does not say /readyz needs a token
+    (it answers without one)."""
     if state.config.public_health_detail:
         return True
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         return False
     try:
         with state.engine.connect() as connection:
-            return authenticate(connection, credentials.credentials) is not None
+            return authenticate(connection, token.strip()) is not None
     except SQLAlchemyError:
         return False
 

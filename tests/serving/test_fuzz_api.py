@@ -71,6 +71,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         "ARSCORE_DATABASE_URL": database_url,
         "ARSCORE_MLFLOW_TRACKING_URI": f"sqlite:///{(home / 'mlflow.db').as_posix()}",
         "ARSCORE_SERVING__MAX_BATCH_ROWS": "50",
+        # Thousands of requests a minute from one token: the per-caller limit on whole-ledger
+        # routes would answer most with 429 (documented; tested in test_portfolio_cache.py).
+        "ARSCORE_SERVING__HEAVY_CALLS_PER_MINUTE": "0",
     }
     port = _free_port()
     url = f"http://127.0.0.1:{port}"

@@ -292,37 +292,88 @@ def rescore(
         else:
             connection.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
     scores: list[CustomerScore] = []
+    unscored: list[dict[str, str]] = []
+
+    def score(codes: list[int]) -> list[CustomerScore]:
+        return score_customers(
+            arrays.subset(np.asarray(codes, dtype=np.int64)),
+            as_of,
+            models,
+            policy,
+            texts=texts,
+            currency=currency,
+        )
+
     try:
         with Heartbeat(engine, run_id):
             arrays = LedgerArrays.from_ledger(ledger)
             for start in range(0, len(ids), CHUNK):
                 codes = list(range(start, min(start + CHUNK, len(ids))))
-                part = score_customers(
-                    arrays.subset(np.asarray(codes, dtype=np.int64)),
-                    as_of,
-                    models,
-                    policy,
-                    texts=texts,
-                    currency=currency,
-                )
+                part = _score_chunk(score, codes, ids, unscored)
                 with engine.begin() as connection:
+                    if part:
+                        connection.execute(
+                            tables.customer_scores.insert(), [_row(run_id, s) for s in part]
+                        )
                     connection.execute(
-                        tables.customer_scores.insert(), [_row(run_id, s) for s in part]
-                    )
-                    connection.execute(
-                        update(runs).where(runs.c.run_id == run_id).values(done=start + len(part))
+                        update(runs).where(runs.c.run_id == run_id).values(done=start + len(codes))
                     )
                 scores.extend(part)
                 if progress is not None:
-                    progress(len(scores), len(ids))
+                    progress(start + len(codes), len(ids))
     except Exception as exc:
         fail_run(engine, run_id, f"{type(exc).__name__}: {exc}")
         raise
-    summary = summarise(scores, before)
+    summary = {**summarise(scores, before), "unscored": unscored}
     with engine.begin() as connection:
         connection.execute(
             update(runs)
             .where(runs.c.run_id == run_id)
-            .values(status="done", finished_at=dt.datetime.now(dt.UTC))
+            .values(
+                status="done",
+                finished_at=dt.datetime.now(dt.UTC),
+                error=unscored_note(unscored, len(ids)),
+            )
         )
     return RescoreResult(run_id, as_of, scores, before_id, summary, data_as_of)
+
+
+def _score_chunk(
+    score: Callable[[list[int]], list[CustomerScore]],
+    codes: list[int],
+    ids: list[str],
+    unscored: list[dict[str, str]],
+) -> list[CustomerScore]:
+    """Score a chunk at once; if that fails for a reason other than the database, score its
+    customers one by one, so one customer's broken data costs that customer only (named in
+    ``unscored`` with the reason) and not the portfolio. When no customer of the chunk can be
+    scored the fault is not the data's: the first error ends the run."""
+    try:
+        return score(codes)
+    except SQLAlchemyError:
+        raise
+    except Exception:
+        scored: list[CustomerScore] = []
+        first: Exception | None = None
+        for code in codes:
+            try:
+                scored.extend(score([code]))
+            except SQLAlchemyError:
+                raise
+            except Exception as exc:
+                first = first or exc
+                reason = f"{type(exc).__name__}: {exc}"
+                unscored.append({"customer_id": ids[code], "reason": reason[:500]})
+        if not scored and first is not None:
+            raise first from None
+        return scored
+
+
+def unscored_note(unscored: list[dict[str, str]], total: int) -> str | None:
+    """What a finished run could not score, for the job's ``error`` field (None: all scored)."""
+    if not unscored:
+        return None
+    named = "; ".join(f"{u['customer_id']} ({u['reason']})" for u in unscored[:20])
+    more = f"; and {len(unscored) - 20} more" if len(unscored) > 20 else ""
+    note = f"scored {total - len(unscored)} of {total} customers; could not score {named}{more}"
+    return note[:4000]

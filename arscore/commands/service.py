@@ -299,6 +299,8 @@ def _print_summary(summary: dict, previous: str | None, currency: str) -> None:
             table.add_row(before, *[str(migration[before].get(c, 0)) for c in columns])
         console.print(table)
     console.print(f"New early warnings: {len(summary['new_early_warnings']):,}")
+    for missed in summary.get("unscored", []):
+        console.print(f"[yellow]Could not score {missed['customer_id']}: {missed['reason']}[/]")
     console.print(
         f"Recommended limits total {summary['total_recommended_limit']:,.0f} {currency} "
         f"against current limits {summary['total_current_limit']:,.0f} {currency}"

@@ -29,7 +29,10 @@ class RescoreJob(Response):
     done: int = Field(description="Customers scored so far")
     progress: float = Field(description="done / total, 0 before the job counts its customers")
     model_versions: dict[str, str]
-    error: str | None = Field(description="Why the job failed; null unless status is failed")
+    error: str | None = Field(
+        description="Why the job failed; on a done job, the customers it could not score and "
+        "why (their broken data did not stop the others); null when there is nothing to say"
+    )
 
 
 class StoredScore(Response):

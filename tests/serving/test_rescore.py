@@ -156,3 +156,76 @@ def test_rescore_command_defaults_to_the_ledgers_date_and_records_it(
     with state.engine.connect() as connection:
         run = connection.execute(select(tables.rescore_runs)).one()
     assert run.as_of.isoformat() == run.data_as_of.isoformat() == AS_OF
+
+
+def test_one_customer_that_cannot_be_scored_costs_only_that_customer(
+    private_service, trained, tmp_path, monkeypatch
+) -> None:
+    # Issue #11: one customer whose data broke scoring made the whole rescore score 0 of 1,502.
+    # The fault is injected into the real scoring function for one customer only.
+    import serving.rescore as rescoring
+
+    state, _ = private_service
+    broken = str(trained.ledger.customers["customer_id"].iloc[3])
+    real = rescoring.score_customers
+
+    def fails_for_one(arrays, *args, **kwargs):
+        if broken in set(arrays.customers["customer_id"].astype(str)):
+            raise ValueError("amount overflow in this customer's invoices")
+        return real(arrays, *args, **kwargs)
+
+    monkeypatch.setattr(rescoring, "score_customers", fails_for_one)
+    monkeypatch.setenv("ARSCORE_HOME", str(tmp_path))
+    monkeypatch.setenv("ARSCORE_DATABASE_URL", str(state.engine.url))
+    monkeypatch.setenv("ARSCORE_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["rescore", "--as-of", AS_OF, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    n = len(trained.ledger.customers)
+    assert f"Could not score {broken}: ValueError: amount overflow" in result.output
+    with (out / "customers.csv").open() as f:
+        customers = [row["customer_id"] for row in csv.DictReader(f)]
+    assert len(customers) == n - 1
+    assert broken not in customers
+    with state.engine.connect() as connection:
+        run = connection.execute(
+            select(tables.rescore_runs).order_by(tables.rescore_runs.c.started_at.desc())
+        ).first()
+        stored = (
+            connection.execute(
+                select(tables.customer_scores.c.customer_id).where(
+                    tables.customer_scores.c.run_id == run.run_id
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert run.status == "done"
+    assert run.done == run.total == n
+    assert f"scored {n - 1} of {n} customers; could not score {broken} (ValueError" in run.error
+    assert len(stored) == n - 1
+    assert broken not in stored
+
+
+def test_a_fault_no_customer_survives_still_fails_the_run(
+    private_service, tmp_path, monkeypatch
+) -> None:
+    import serving.rescore as rescoring
+
+    state, _ = private_service
+
+    def always_fails(*args, **kwargs):
+        raise RuntimeError("the model file is corrupt")
+
+    monkeypatch.setattr(rescoring, "score_customers", always_fails)
+    monkeypatch.setenv("ARSCORE_HOME", str(tmp_path))
+    monkeypatch.setenv("ARSCORE_DATABASE_URL", str(state.engine.url))
+    monkeypatch.setenv("ARSCORE_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = CliRunner().invoke(cli, ["rescore", "--as-of", AS_OF])
+    assert result.exit_code != 0
+    with state.engine.connect() as connection:
+        run = connection.execute(
+            select(tables.rescore_runs).order_by(tables.rescore_runs.c.started_at.desc())
+        ).first()
+    assert run.status == "failed"
+    assert "the model file is corrupt" in run.error

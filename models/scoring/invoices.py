@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features.aging import age_arrays
+from features.aging import aged_invoices
 from features.customer import AsOf
 from features.invoice import build_invoice_features
 from features.ledger_arrays import LedgerArrays, from_day, to_day
@@ -59,8 +59,8 @@ def score_open_invoices(
     else:
         arrays = LedgerArrays.from_ledger(ledger)
     t = to_day(as_of)
-    aging = age_arrays(arrays, from_day(t), policy.rules)
-    invoices = aging.invoices[aging.invoices["status"] == "open"]
+    aged = aged_invoices(arrays, from_day(t), policy.rules)
+    invoices = aged[aged["status"] == "open"]
     view = invoices[
         ["customer_id", "invoice_date", "due_date", "amount", "open_amount", "days_overdue"]
     ].copy()

@@ -159,3 +159,21 @@ def test_aging_uses_only_what_was_known_at_as_of(make_random_ledger, truncate, a
     pd.testing.assert_frame_equal(full.portfolio, past.portfolio)
     pd.testing.assert_frame_equal(full.warnings, past.warnings)
     assert full.summary == past.summary
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("as_of", ["2025-03-31", "2025-09-15"])
+@pytest.mark.parametrize("include_settled", [False, True])
+def test_aged_invoices_is_the_invoice_table_of_the_whole_report(
+    make_random_ledger, seed: int, as_of: str, include_settled: bool
+) -> None:
+    from features.aging import age_arrays, aged_invoices
+    from features.ledger_arrays import LedgerArrays
+
+    arrays = LedgerArrays.from_ledger(make_random_ledger(seed))
+    policy = RulesPolicy()
+    whole = age_arrays(arrays, as_of, policy, include_settled)
+    pd.testing.assert_frame_equal(
+        aged_invoices(arrays, as_of, policy, include_settled), whole.invoices
+    )
+    assert len(whole.invoices) > 0

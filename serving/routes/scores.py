@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Request
 
+from ledger.frames import Ledger
 from models.scoring.applicants import score_applicant
 from models.scoring.customers import score_customers
 from models.tasks import Task
@@ -52,18 +53,24 @@ async def score(
 
 
 def _score(
-    body: ScoreRequest, state: ServiceState, caller: Caller, idempotency_key: str | None
+    body: ScoreRequest,
+    state: ServiceState,
+    caller: Caller,
+    idempotency_key: str | None,
+    ledger: Ledger | None = None,
 ) -> dict[str, Any]:
+    """``POST /v1/scores``' work; ``ledger`` is the customer's sub-ledger when the caller (the
+    customer page) has just read it with :func:`customer_ledger`, so it is not read twice."""
     date = ledger_date(state, body.as_of)
     as_of = date.day
     inputs = {"customer_id": body.customer_id, "as_of": as_of.isoformat()}
 
     def compute() -> tuple[dict[str, Any], dict[str, Any]]:
-        ledger = customer_ledger(state, body.customer_id)
-        check_onboarded(ledger, body.customer_id, as_of)
+        sub = ledger if ledger is not None else customer_ledger(state, body.customer_id)
+        check_onboarded(sub, body.customer_id, as_of)
         models = state.store.current.scoring()
         result = score_customers(
-            ledger,
+            sub,
             as_of,
             models,
             state.policy,

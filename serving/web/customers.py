@@ -155,8 +155,8 @@ def _limit_history(request: Request, customer_id: str) -> list[dict[str, Any]]:
 def customer_view(request: Request, viewer: Viewer, customer_id: str) -> dict[str, Any]:
     """Everything the customer page shows, from the API's functions."""
     state = request.app.state.arscore
-    score = _score(ScoreRequest(customer_id=customer_id), state, viewer.caller, None)
     ledger = customer_ledger(state, customer_id)
+    score = _score(ScoreRequest(customer_id=customer_id), state, viewer.caller, None, ledger)
     day = dt.date.fromisoformat(score["as_of"])
     # The open invoices as GET /v1/customers/{id}/invoices scores them (its own function), on
     # the sub-ledger read once for the page.

@@ -14,21 +14,19 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ledger.storage import make_engine
 
+from ..conftest import _free_port
+from ..test_serve_command import ARSCORE, _wait_ready
 from .pages import make_users
 
-ARSCORE = str(Path(sys.executable).with_name("arscore"))
 CHROMIUM = (
     os.environ.get("ARSCORE_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 )
@@ -41,14 +39,6 @@ class LiveService:
     database_url: str
     users: dict[str, str]
     customers: list[tuple[str, str]]  # (id, name)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -93,18 +83,7 @@ def live(trained, tmp_path_factory: pytest.TempPathFactory, chromium: str) -> It
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 300  # models load slowly on a busy machine
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"arscore serve exited: {process.stderr.read().decode()}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("arscore serve did not become ready")
-            time.sleep(0.3)
+        _wait_ready(url, process, seconds=300)  # models load slowly on a busy machine
         yield LiveService(url, database_url, users, customers)
     finally:
         process.terminate()

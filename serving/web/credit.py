@@ -162,11 +162,12 @@ async def onboarding(request: Request, viewer: Officer) -> HTMLResponse:
         if k not in numeric:
             profile[k] = v
             continue
-        try:  # the API takes JSON numbers only; a form sends text, read here as a number
-            number = float(v.replace(",", ""))
-            profile[k] = int(number) if number.is_integer() else number
-        except ValueError:
+        # The API takes JSON numbers only; a form sends text, read here as a number.
+        number = _parse_amount(v)
+        if number is None:
             errors[k] = "enter a number, e.g. 1250000"
+        else:
+            profile[k] = int(number) if number.is_integer() else number
     if "country" in profile:
         profile["country"] = profile["country"].upper()
     body = None

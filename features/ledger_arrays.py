@@ -78,6 +78,9 @@ def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
     return frame[column].to_numpy(dtype="float64", na_value=np.nan)
 
 
+_MEMO_KEY = "features.LedgerArrays"
+
+
 @dataclass(frozen=True)
 class LedgerArrays:
     """Numpy view of a :class:`Ledger`, one array per column, grouped by prefix.
@@ -136,8 +139,17 @@ class LedgerArrays:
 
     @classmethod
     def from_ledger(cls, ledger: Ledger) -> LedgerArrays:
-        """Resolve ids and dates once. Raises :class:`LedgerReferenceError` when an invoice,
-        payment or order points at something missing, or a customer id appears twice."""
+        """Resolve ids and dates once per ledger (kept in ``ledger.memo``: scoring a customer,
+        its open invoices and its aging reuse one set). Raises :class:`LedgerReferenceError`
+        when an invoice, payment or order points at something missing, or a customer id
+        appears twice."""
+        found = ledger.memo.get(_MEMO_KEY)
+        if found is None:
+            found = ledger.memo[_MEMO_KEY] = cls._resolve(ledger)
+        return found
+
+    @classmethod
+    def _resolve(cls, ledger: Ledger) -> LedgerArrays:
         customers, invoices = ledger.customers, ledger.invoices
         payments, orders = ledger.payments, ledger.orders
         duplicated = customers["customer_id"].duplicated()

@@ -139,6 +139,9 @@ class Ledger:
     payments: pd.DataFrame
     orders: pd.DataFrame
     credit_notes: pd.DataFrame = field(default_factory=_no_credit_notes)
+    # What the layers above derive from this ledger, computed once per ledger object: its
+    # frames are not changed after construction (``dataclasses.replace`` starts a new memo).
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         credit = is_credit_note(self.invoices)

@@ -3,6 +3,7 @@ batch, and point-in-time correctness (data dated after T changes nothing at T)."
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -328,6 +329,21 @@ def test_prepared_ledger_serves_many_dates_like_fresh_builds(make_random_ledger)
         pd.testing.assert_frame_equal(
             customer_features_at(arrays, as_of), build_customer_features(ledger, as_of)
         )
+
+
+def test_a_ledger_is_resolved_once_and_a_new_ledger_afresh(make_random_ledger) -> None:
+    """Scoring a customer, its open invoices and its aging share one resolution of the
+    ledger; a sub-ledger or a replaced ledger is a new ledger and is resolved again."""
+    ledger = make_random_ledger(8)
+    arrays = LedgerArrays.from_ledger(ledger)
+    assert LedgerArrays.from_ledger(ledger) is arrays
+    first = ledger.customers["customer_id"].iloc[:2].tolist()
+    sub = ledger.for_customers(first)
+    assert LedgerArrays.from_ledger(sub) is not arrays
+    assert len(LedgerArrays.from_ledger(sub).cust_onboarding) == 2
+    assert len(arrays.ord_day) > 0
+    no_orders = dataclasses.replace(ledger, orders=ledger.orders.iloc[:0])
+    assert len(LedgerArrays.from_ledger(no_orders).ord_day) == 0
 
 
 def test_paid_date_only_export_is_read_as_one_full_payment(hand_ledger: Ledger) -> None:

@@ -79,10 +79,14 @@ def _category_text(series: pd.Series) -> pd.Series:
     ``.0`` so a code read as 3 in training and as 3.0 at scoring (a column with gaps) is the
     same category."""
     present = series.dropna()
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+    if _is_number(series.dtype):
         values = present.astype("float64")
         return values.map(lambda v: str(int(v)) if v.is_integer() else repr(v)).astype("str")
     return present.astype(str)
+
+
+def _is_number(dtype: Any) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _first_bad_row(mask: NDArray[np.bool_], index: pd.Index) -> str:
@@ -104,6 +108,7 @@ class FeatureSchema:
     _numeric_positions: list[int] = field(init=False, repr=False, compare=False)
     _flagged: list[int] = field(init=False, repr=False, compare=False)
     _filled: list[tuple[int, float]] = field(init=False, repr=False, compare=False)
+    _category_codes: dict[int, dict[str, int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -117,6 +122,13 @@ class FeatureSchema:
         object.__setattr__(self, "_flagged", flagged)
         filled = [(i, c.fill) for i, c in enumerate(self.columns) if c.fill is not None]
         object.__setattr__(self, "_filled", filled)
+        # Each categorical column's code of each training level, looked up once per schema.
+        codes = {
+            i: {level: code for code, level in enumerate(c.categories)}
+            for i, c in enumerate(self.columns)
+            if c.kind == "categorical"
+        }
+        object.__setattr__(self, "_category_codes", codes)
 
     @classmethod
     def infer(
@@ -240,21 +252,30 @@ class FeatureSchema:
                 continue
             series = frame[column.name]
             if column.kind == "categorical":
-                lookup = pd.Index(column.categories, dtype="str")
-                present = series.notna().to_numpy()
-                codes = np.full(len(series), np.nan)
-                if present.any():
-                    found = lookup.get_indexer(pd.Index(_category_text(series)))
-                    codes[present] = np.where(found >= 0, found, np.nan)
-                matrix[:, position] = codes
+                matrix[:, position] = self._codes(position, series)
             else:
                 matrix[:, position] = self._numeric(column.name, series)
-        for k, position in enumerate(self._flagged):
-            matrix[:, n_inputs + k] = np.isnan(matrix[:, position])
+        if self._flagged:
+            matrix[:, n_inputs:] = np.isnan(matrix[:, self._flagged])
         for position, fill in self._filled:
             values = matrix[:, position]
             values[np.isnan(values)] = fill
         return matrix
+
+    def _codes(self, position: int, series: pd.Series) -> NDArray[np.float64]:
+        """A categorical column's training codes; NaN where missing or never seen in training.
+        Labels are :func:`_category_text`'s, written element by element for text columns (a
+        row or two at scoring time: no pandas call per value)."""
+        present = series.notna().to_numpy()
+        codes = np.full(len(series), np.nan)
+        if present.any():
+            if _is_number(series.dtype):
+                labels: Iterable[str] = _category_text(series)
+            else:
+                labels = map(str, series.to_numpy(dtype=object)[present])
+            lookup = self._category_codes[position]
+            codes[present] = [lookup.get(label, np.nan) for label in labels]
+        return codes
 
     def _numeric_block(
         self, frame: pd.DataFrame, positions: list[int]

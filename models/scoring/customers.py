@@ -105,9 +105,9 @@ def _predict(
     tiers = ((models.default_pd, PdBasis.MODEL), (models.proxy_pd, PdBasis.PROXY_MODEL))
     bundle, basis = next(((b, t) for b, t in tiers if b is not None), (None, None))
     if bundle is not None and basis is not None:
-        pd_values, explanations = bundle.predict_and_explain(
-            features[bundle.schema.names], top_n, texts
-        )
+        # Each bundle reads its own columns from the whole frame (to_matrix ignores the
+        # others): no copy of the frame per model.
+        pd_values, explanations = bundle.predict_and_explain(features, top_n, texts)
     else:
         expert = score_expert(features, policy.expert_scorecard, top_n, texts)
         pd_values, explanations = expert.pd, expert.explanations
@@ -118,11 +118,9 @@ def _predict(
     if models.late_payment is not None or models.days_late is not None:
         next_invoice = next_invoice_frame(features, as_of_day)
         if models.late_payment is not None:
-            late_values = models.late_payment.predict_pd(
-                next_invoice[models.late_payment.schema.names]
-            )
+            late_values = models.late_payment.predict_pd(next_invoice)
         if models.days_late is not None:
-            days_values = models.days_late.predict(next_invoice[models.days_late.schema.names])
+            days_values = models.days_late.predict(next_invoice)
     if late_values is None:
         unavailable["late_payment_probability"] = models.reason_missing(Task.LATE_PAYMENT)
     if days_values is None:

@@ -75,13 +75,11 @@ def score_open_invoices(
             ledger, from_day(t), invoice_ids=view.index, policy=policy.rules
         )
         if models.late_payment is not None:
-            view["late_payment_probability"] = models.late_payment.predict_pd(
-                frame[models.late_payment.schema.names]
-            )
+            # A bundle reads its own columns (FeatureSchema.to_matrix ignores the others):
+            # no copy of the frame per model.
+            view["late_payment_probability"] = models.late_payment.predict_pd(frame)
         if models.days_late is not None:
-            view["expected_days_late"] = models.days_late.predict(
-                frame[models.days_late.schema.names]
-            )
+            view["expected_days_late"] = models.days_late.predict(frame)
     view["expected_payment_date"] = expected_payment_dates(
         view["due_date"], view["expected_days_late"], from_day(t)
     )

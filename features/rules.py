@@ -130,37 +130,37 @@ def early_warnings(
     """Early-warning signals, one row per (customer, signal) raised, with the value that raised
     it and the threshold it crossed. ``features`` is a customer-feature frame;
     ``exposure`` (open AR + open orders, by customer) defaults to open AR."""
+    # In numpy, not pandas: the service raises the warnings of one customer at a time, where
+    # pandas' per-operation cost was most of the work.
     f = features
-    exposure = f["open_ar"] if exposure is None else exposure.reindex(f.index).fillna(0.0)
-    limit = f["credit_limit"]
-    found: list[pd.DataFrame] = []
+    ids = f.index
+
+    def col(name: str) -> np.ndarray:
+        return f[name].to_numpy(dtype=float, na_value=np.nan)
+
+    open_ar = col("open_ar")
+    owed = (
+        open_ar
+        if exposure is None
+        else exposure.reindex(ids).fillna(0.0).to_numpy(dtype=float, na_value=np.nan)
+    )
+    limit = col("credit_limit")
+    found: list[tuple[np.ndarray, str, list[str], np.ndarray, np.ndarray]] = []
 
     def add(
         code: str,
-        mask: pd.Series,
-        value: pd.Series,
-        threshold: pd.Series,
-        text: Callable[[float, float, str], str],
+        mask: np.ndarray,
+        value: np.ndarray,
+        threshold: np.ndarray | float,
+        text: Callable[[float, float, int], str],
     ) -> None:
-        mask = mask.fillna(False).astype(bool)
-        if not mask.any():
+        rows = np.flatnonzero(mask)  # comparisons with NaN are False: no data, no warning
+        if not len(rows):
             return
-        ids = f.index[mask.to_numpy()]
-        v, th = value[mask].to_numpy(dtype=float), threshold[mask].to_numpy(dtype=float)
-        found.append(
-            pd.DataFrame(
-                {
-                    "customer_id": ids,
-                    "code": code,
-                    "message": [text(a, b, i) for a, b, i in zip(v, th, ids, strict=True)],
-                    "value": v,
-                    "threshold": th,
-                }
-            )
-        )
-
-    def const(x: float) -> pd.Series:
-        return pd.Series(float(x), index=f.index)
+        v = value[rows]
+        th = np.broadcast_to(np.asarray(threshold, dtype=float), value.shape)[rows]
+        messages = [text(a, b, int(r)) for a, b, r in zip(v, th, rows, strict=True)]
+        found.append((rows, code, messages, v, th))
 
     def pct(x: float) -> str:
         return render_value("overdue_share", x)
@@ -168,74 +168,71 @@ def early_warnings(
     def money(x: float) -> str:
         return render_value("open_ar", x, currency)
 
+    share = col("overdue_share")
     share_limit = policy.overdue_share_above
     add(
         "overdue_share_high",
-        f["overdue_share"] > share_limit,
-        f["overdue_share"],
-        const(share_limit),
+        share > share_limit,
+        share,
+        share_limit,
         lambda v, th, _: f"{pct(v)} of open receivables is overdue (limit {pct(th)})",
     )
-    usual = f["dso_usual"]
-    dso_threshold = pd.Series(
-        np.maximum(usual + policy.dso_rise_days, usual * (1 + policy.dso_rise_ratio)),
-        index=f.index,
-    )
+    usual, dso = col("dso_usual"), col("dso")
+    dso_threshold = np.maximum(usual + policy.dso_rise_days, usual * (1 + policy.dso_rise_ratio))
     add(
         "dso_rising",
-        f["dso"] >= dso_threshold,
-        f["dso"],
+        dso >= dso_threshold,
+        dso,
         dso_threshold,
-        lambda v, th, i: (
-            f"DSO is {v:.0f} days against a usual {usual[i]:.0f} days (alert from {th:.0f})"
+        lambda v, th, r: (
+            f"DSO is {v:.0f} days against a usual {usual[r]:.0f} days (alert from {th:.0f})"
         ),
     )
+    trend = col("days_late_trend")
     trend_limit = policy.days_late_trend_above
     add(
         "days_late_trend_rising",
-        f["days_late_trend"] > trend_limit,
-        f["days_late_trend"],
-        const(trend_limit),
+        trend > trend_limit,
+        trend,
+        trend_limit,
         lambda v, th, _: (
             f"Recent invoices are paid {v:.0f} days later than before (alert above {th:.0f})"
         ),
     )
-    has_limit = limit.notna()
-    utilisation = exposure / limit.where(limit > 0)
+    has_limit = ~np.isnan(limit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilisation = owed / np.where(limit > 0, limit, np.nan)
     util_limit = policy.utilisation_above
     add(
         "utilisation_high",
-        has_limit & (utilisation > util_limit) & (exposure <= limit),
+        has_limit & (utilisation > util_limit) & (owed <= limit),
         utilisation,
-        const(util_limit),
+        util_limit,
         lambda v, th, _: f"Exposure uses {pct(v)} of the credit limit (alert above {pct(th)})",
     )
     add(
         "limit_breached",
-        has_limit & (exposure > limit),
-        exposure,
+        has_limit & (owed > limit),
+        owed,
         limit,
         lambda v, th, _: f"Exposure {money(v)} is above the credit limit of {money(th)}",
     )
+    since_dispute = col("days_since_last_dispute")
     dispute_days = policy.new_dispute_within_days
     add(
         "new_dispute",
-        f["days_since_last_dispute"] <= dispute_days,
-        f["days_since_last_dispute"],
-        const(dispute_days),
+        since_dispute <= dispute_days,
+        since_dispute,
+        dispute_days,
         lambda v, th, _: f"A dispute was raised {v:.0f} days ago",
     )
-    gap = f["payment_gap_mean_12m"]
-    silence_limit = pd.Series(
-        np.maximum(
-            policy.payment_silence_min_days, (gap * policy.payment_silence_factor).fillna(0.0)
-        ),
-        index=f.index,
-    )
+    gap = col("payment_gap_mean_12m") * policy.payment_silence_factor
+    silence_limit = np.maximum(policy.payment_silence_min_days, np.where(np.isnan(gap), 0.0, gap))
+    since_payment = col("days_since_last_payment")
     add(
         "payment_silence",
-        (f["open_ar"] > 0) & (f["days_since_last_payment"] > silence_limit),
-        f["days_since_last_payment"],
+        (open_ar > 0) & (since_payment > silence_limit),
+        since_payment,
         silence_limit,
         lambda v, th, _: (
             f"No payment for {v:.0f} days while receivables are open "
@@ -244,12 +241,21 @@ def early_warnings(
     )
     if not found:
         return pd.DataFrame({c: pd.Series(dtype=_WARNING_DTYPES[c]) for c in WARNING_COLUMNS})
-    out = pd.concat(found, ignore_index=True)
-    out["customer_id"] = out["customer_id"].astype("str")
-    order = out["code"].map({c: i for i, c in enumerate(WARNING_CODES)})
-    return (
-        out.assign(_order=order)
-        .sort_values(["customer_id", "_order"], kind="stable")
-        .drop(columns="_order")
-        .reset_index(drop=True)
+    rows = np.concatenate([r for r, *_ in found])
+    rank = {c: i for i, c in enumerate(WARNING_CODES)}
+    codes = np.concatenate([np.full(len(r), rank[code]) for r, code, *_ in found])
+    customer = pd.array(ids.to_numpy()[rows], dtype="str")
+    # By customer id, then in the codes' order.
+    by_customer, _ = pd.factorize(customer, sort=True)
+    order = np.lexsort((codes, by_customer))
+    return pd.DataFrame(
+        {
+            "customer_id": customer[order],
+            "code": pd.array([WARNING_CODES[c] for c in codes[order]], dtype="str"),
+            "message": pd.array([m for *_, messages, _, _ in found for m in messages], dtype="str")[
+                order
+            ],
+            "value": np.concatenate([v for *_, v, _ in found])[order],
+            "threshold": np.concatenate([th for *_, th in found])[order],
+        }
     )

@@ -72,6 +72,29 @@ def test_scorecard_ranks_far_better_than_chance() -> None:
     assert roc_auc_score(test_y, card.predict_pd(test_frame)) > 0.75
 
 
+def test_columns_read_backwards_are_dropped_and_the_fit_is_the_cold_fit() -> None:
+    """A column whose weight comes out negative is dropped and the rest refitted. Here the
+    second column carries mostly the first one's measurement error: risky on its own (its
+    information value passes the bar), it is used against its own WOE once the first column is
+    in. Each refit starts from the previous one; the result must be the optimum that a fit from
+    scratch finds on the columns kept."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    n = 6000
+    signal, error = rng.normal(size=n), rng.normal(size=n)
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(-2.0 + 1.5 * signal)))).astype(int)
+    frame = pd.DataFrame({"measured": signal + error, "error_echo": error + 0.3 * signal})
+    card = WoeScorecard().fit(frame, y)
+
+    assert min(card.information_value_.values()) >= card.min_information_value
+    assert card.selected_ == ["measured"]  # error_echo was dropped as read backwards
+    cold = LogisticRegression(C=card.c, solver="newton-cholesky", tol=1e-8, max_iter=1000)
+    cold.fit(card.transform(frame), y)
+    np.testing.assert_allclose(card.coef_, cold.coef_.ravel(), atol=1e-6)
+    assert card.intercept_ == pytest.approx(float(cold.intercept_[0]), abs=1e-6)
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

@@ -29,8 +29,25 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "home"
 
 
+# What registering, listing and rolling back need is two versions, not the best model: the
+# demo's training budget (``arscore demo``) instead of the policy's full one.
+QUICK_TRAINING = """\
+training:
+  refit_deployed: false
+  lightgbm:
+    learning_rate: 0.1
+    max_boost_rounds: 400
+    early_stopping_rounds: 40
+"""
+
+
 @pytest.mark.slow  # trains and registers models end to end
-def test_train_registers_lists_and_rolls_back(home: Path, tmp_path: Path) -> None:
+def test_train_registers_lists_and_rolls_back(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(QUICK_TRAINING, encoding="utf-8")
+    monkeypatch.setenv("ARSCORE_POLICY_FILE", str(policy))
     out = tmp_path / "ledger"
     assert runner.invoke(app, ["synth", "--out", str(out), "--customers", "700"]).exit_code == 0
     assert runner.invoke(app, ["ingest", str(out)]).exit_code == 0

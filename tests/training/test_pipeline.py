@@ -10,6 +10,7 @@ from arscore.policy import Policy
 from ledger.frames import Ledger
 from ledger.synth import SynthConfig, generate
 from training.pipeline import NothingTrainedError, train_ledger_models
+from training.policy import TrainingPolicy
 
 pytestmark = pytest.mark.slow  # the whole training pipeline on a 1,500-customer ledger
 
@@ -36,11 +37,28 @@ def repaid(ledger: Ledger, days_after_due: int) -> Ledger:
     return Ledger.from_frames(ledger.customers, inv, payments, ledger.orders)
 
 
-def train(ledger: Ledger, tasks: tuple[str, ...], late_after_days: int | None = None):
+# Where a test asks what was sampled and labelled, not how well the model ranks: few trees and
+# no deployed refit.
+QUICK = POLICY.training.model_copy(
+    update={
+        "refit_deployed": False,
+        "lightgbm": POLICY.training.lightgbm.model_copy(
+            update={"max_boost_rounds": 50, "early_stopping_rounds": 10}
+        ),
+    }
+)
+
+
+def train(
+    ledger: Ledger,
+    tasks: tuple[str, ...],
+    late_after_days: int | None = None,
+    training: TrainingPolicy = POLICY.training,
+):
     return train_ledger_models(
         ledger,
         rules=POLICY,
-        training=POLICY.training,
+        training=training,
         scale=POLICY.master_scale,
         tracking_uri=None,
         tasks=tasks,
@@ -83,6 +101,6 @@ def test_same_data_and_seed_give_the_same_metrics(synthetic: Ledger) -> None:
 
 
 def test_late_after_days_override_changes_the_label(synthetic: Ledger) -> None:
-    strict = train(synthetic, ("late_payment",), late_after_days=0)[0]
-    lenient = train(synthetic, ("late_payment",), late_after_days=30)[0]
+    strict = train(synthetic, ("late_payment",), late_after_days=0, training=QUICK)[0]
+    lenient = train(synthetic, ("late_payment",), late_after_days=30, training=QUICK)[0]
     assert strict.sample != lenient.sample  # different event rates

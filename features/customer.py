@@ -74,9 +74,22 @@ def customer_features_at(
     arrays: LedgerArrays, as_of: AsOf | int, policy: FeaturePolicy = DEFAULT_RULES.features
 ) -> pd.DataFrame:
     """:func:`build_customer_features` on a prepared ledger (reuse it for many dates);
-    ``as_of`` may be a day number."""
-    t = as_of if isinstance(as_of, int | np.integer) else to_day(as_of)
-    values = compute_customer_features(arrays, int(t), policy)
+    ``as_of`` may be a day number. The latest date's frame is kept on ``arrays``: asked again
+    for it (a customer's score, then its open invoices' scores), a copy is returned."""
+    t = int(as_of if isinstance(as_of, int | np.integer) else to_day(as_of))
+    latest = arrays.memo.get(_MEMO_KEY)
+    if latest is not None and latest[0] == t and latest[1] == policy:
+        return latest[2].copy()
+    frame = _features_at(arrays, t, policy)
+    arrays.memo[_MEMO_KEY] = (t, policy, frame.copy())
+    return frame
+
+
+_MEMO_KEY = "features.customer_features_at"
+
+
+def _features_at(arrays: LedgerArrays, t: int, policy: FeaturePolicy) -> pd.DataFrame:
+    values = compute_customer_features(arrays, t, policy)
     block = np.empty((arrays.n_customers, len(_NUMERIC)))
     for j, name in enumerate(_NUMERIC):
         block[:, j] = values[name]

@@ -10,7 +10,8 @@ applied to it: :mod:`ledger.credit_notes`).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -128,6 +129,10 @@ class LedgerArrays:
     ord_day: np.ndarray
     ord_amount: np.ndarray
     ord_open: np.ndarray
+    # What the feature code derives from these arrays, kept for a repeat of the same question
+    # (features.customer keeps its latest date's features: a customer's score and its open
+    # invoices' scores ask for the same customer features).
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n_customers(self) -> int:
@@ -245,7 +250,7 @@ class LedgerArrays:
             "cust_profile": {k: v[codes] for k, v in self.cust_profile.items()},
         }
         for f in fields(self):
-            if f.name in values:
+            if f.name in values or not f.init:
                 continue
             array = getattr(self, f.name)
             prefix = f.name.split("_")[0] + "_"

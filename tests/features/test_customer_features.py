@@ -346,6 +346,19 @@ def test_a_ledger_is_resolved_once_and_a_new_ledger_afresh(make_random_ledger) -
     assert len(LedgerArrays.from_ledger(no_orders).ord_day) == 0
 
 
+def test_asked_again_for_the_same_date_gives_an_equal_frame_of_its_own(
+    make_random_ledger,
+) -> None:
+    ledger = make_random_ledger(8)
+    arrays = LedgerArrays.from_ledger(ledger)
+    first = customer_features_at(arrays, "2023-06-30")
+    first.iloc[:, :] = np.nan  # a caller's change to its frame reaches no later caller
+    again = customer_features_at(arrays, "2023-06-30")
+    pd.testing.assert_frame_equal(again, build_customer_features(ledger, "2023-06-30"))
+    other = customer_features_at(arrays, "2023-06-30", FeaturePolicy(recency_half_life_days=9))
+    assert not other.equals(again)  # another policy is another question
+
+
 def test_paid_date_only_export_is_read_as_one_full_payment(hand_ledger: Ledger) -> None:
     invoices = hand_ledger.invoices.copy()
     invoices.loc[invoices["invoice_id"] == "I4", "paid_date"] = pd.Timestamp("2024-06-10")

@@ -155,6 +155,19 @@ users = Table(
     Column("disabled_at", DateTime(timezone=True)),
 )
 
+# Who signed in to the web pages, who failed and who signed out, from which address: the
+# security side of the audit trail (decisions are in ``decisions``). Attempts refused by the
+# throttle are not written, so a flood of them cannot fill the database.
+sign_in_events = Table(
+    "sign_in_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("user_name", String(200), nullable=False),  # as typed, for a failed attempt
+    Column("address", String(64), nullable=False),
+    Column("outcome", String(32), nullable=False),
+)
+
 # The key that signs the pages' session cookies: made once per database, so every worker (and
 # host) sharing the database accepts the sessions the others signed, with nothing to configure.
 web_secrets = Table(

@@ -8,10 +8,11 @@ three roles as API tokens, so every decision a page makes is audited like its AP
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from ledger import tables
 from serving.auth import Caller, Role
@@ -28,6 +29,36 @@ _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 class UserError(ValueError):
     """A user cannot be created or disabled as asked."""
+
+
+class SignInOutcome(StrEnum):
+    """What a sign-in event records."""
+
+    SIGNED_IN = "signed_in"
+    WRONG_PASSWORD = "wrong_password"  # or an unknown or disabled user: one answer for all
+    SIGNED_OUT = "signed_out"
+
+
+def record_sign_in(
+    connection: Connection, user_name: str, address: str, outcome: SignInOutcome
+) -> None:
+    """Write a sign-in event (the name as typed for a failed attempt, cut to the column)."""
+    connection.execute(
+        insert(tables.sign_in_events).values(
+            user_name=user_name[:200], address=address[:64], outcome=outcome.value
+        )
+    )
+
+
+def sign_in_events(connection: Connection, limit: int = 50) -> list[dict]:
+    """The latest sign-in events, newest first."""
+    e = tables.sign_in_events
+    rows = connection.execute(
+        select(e.c.at, e.c.user_name, e.c.address, e.c.outcome)
+        .order_by(e.c.event_id.desc())
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]
 
 
 def _check_name(name: str) -> str:
@@ -90,10 +121,18 @@ def disable_user(connection: Connection, name: str) -> None:
 
 
 def list_users(connection: Connection) -> list[dict]:
-    """Names, roles and dates of all users (never the hashes)."""
-    u = tables.users
+    """Names, roles and dates of all users, with their last sign-in (never the hashes)."""
+    u, e = tables.users, tables.sign_in_events
+    last = (
+        select(e.c.user_name, func.max(e.c.at).label("last_sign_in"))
+        .where(e.c.outcome == SignInOutcome.SIGNED_IN.value)
+        .group_by(e.c.user_name)
+        .subquery()
+    )
     rows = connection.execute(
-        select(u.c.name, u.c.role, u.c.created_at, u.c.disabled_at).order_by(u.c.name)
+        select(u.c.name, u.c.role, u.c.created_at, u.c.disabled_at, last.c.last_sign_in)
+        .outerjoin(last, last.c.user_name == u.c.name)
+        .order_by(u.c.name)
     )
     return [dict(row._mapping) for row in rows]
 

@@ -67,7 +67,7 @@ def user_list() -> None:
     with engine.connect() as connection:
         rows = list_users(connection)
     table = Table(title="Users")
-    for column in ("name", "role", "created", "disabled"):
+    for column in ("name", "role", "created", "disabled", "last sign-in"):
         table.add_column(column)
     for row in rows:
         table.add_row(
@@ -75,6 +75,7 @@ def user_list() -> None:
             row["role"],
             str(row["created_at"])[:19],
             "" if row["disabled_at"] is None else str(row["disabled_at"])[:19],
+            "" if row["last_sign_in"] is None else str(row["last_sign_in"])[:19],
         )
     console.print(table)
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
-from serving.users import verify_user
+from serving.users import SignInOutcome, record_sign_in, verify_user
 from serving.web.guard import check_csrf, home_of, read_session, set_session, sign_in_url
 from serving.web.render import page
 from serving.web.session import Session
 from serving.web.throttle import SignInThrottle
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 # Pages answer HTML or redirects, never a response model.
 
@@ -101,8 +104,13 @@ async def sign_in(
     state = request.app.state.arscore
 
     def verify():  # argon2 takes tens of milliseconds: off the event loop
-        with state.engine.connect() as connection:
-            return verify_user(connection, username.strip(), password)
+        # The check and its event in one transaction: no sign-in without its record.
+        with state.engine.begin() as connection:
+            caller = verify_user(connection, username.strip(), password)
+            name = username.strip() if caller is None else caller.name
+            outcome = SignInOutcome.WRONG_PASSWORD if caller is None else SignInOutcome.SIGNED_IN
+            record_sign_in(connection, name, address, outcome)
+            return caller
 
     caller = await anyio.to_thread.run_sync(verify)
     if caller is None:
@@ -131,6 +139,14 @@ def sign_out(
 ) -> RedirectResponse:
     session, _ = read_session(request)
     check_csrf(session, csrf_token)
+    if session is not None and session.user:
+        address = request.client.host if request.client else "unknown"
+        try:
+            with request.app.state.arscore.engine.begin() as connection:
+                record_sign_in(connection, session.user, address, SignInOutcome.SIGNED_OUT)
+        except SQLAlchemyError:
+            # Signing out must work even while the database is away; the session ends anyway.
+            log.warning("sign-out of %s not recorded: the database is unavailable", session.user)
     response = RedirectResponse(sign_in_url(), status_code=303)
     set_session(request, response, None)
     return response

@@ -88,6 +88,41 @@ def test_a_wrong_password_is_refused_with_the_same_answer_as_an_unknown_user(ser
     assert after.status_code == 303  # still not signed in
 
 
+def _events_of(server, name: str) -> list[tuple[str, str]]:
+    e = tables.sign_in_events
+    with server.state.engine.connect() as connection:
+        rows = connection.execute(
+            select(e.c.outcome, e.c.address).where(e.c.user_name == name).order_by(e.c.event_id)
+        )
+        return [(row.outcome, row.address) for row in rows]
+
+
+def test_sign_ins_failures_and_sign_outs_are_recorded_with_name_and_address(server) -> None:
+    with server.state.engine.begin() as connection:
+        create_user(connection, "recorded-user", "credit_officer", "right-password-1")
+    client = new_browser(server)
+    wrong = sign_in(client, "recorded-user", "wrong-password-1")
+    unknown = sign_in(client, "no-such-user-here", "wrong-password-1")
+    right = sign_in(client, "recorded-user", "right-password-1")
+    page = client.get("/app/customers")
+    out = client.post(
+        "/app/sign-out", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
+
+    assert (wrong.status_code, unknown.status_code, right.status_code) == (401, 401, 303)
+    assert out.status_code == 303
+    client_address = "testclient"  # what Starlette's TestClient reports as the peer
+    assert _events_of(server, "recorded-user") == [
+        ("wrong_password", client_address),
+        ("signed_in", client_address),
+        ("signed_out", client_address),
+    ]
+    assert _events_of(server, "no-such-user-here") == [("wrong_password", client_address)]
+    with server.state.engine.connect() as connection:
+        listed = {row["name"]: row for row in list_users(connection)}
+    assert listed["recorded-user"]["last_sign_in"] is not None
+
+
 def test_sign_ins_are_throttled_per_user_name(server) -> None:
     with server.state.engine.begin() as connection:
         create_user(connection, "throttled-user", "sales", "right-password-1")
@@ -101,6 +136,10 @@ def test_sign_ins_are_throttled_per_user_name(server) -> None:
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) > 0
     assert "Too many failed sign-ins" in blocked.text
+    # The five failures are recorded; the refused attempt is not (a flood writes nothing).
+    assert [outcome for outcome, _ in _events_of(server, "throttled-user")] == [
+        "wrong_password"
+    ] * 5
 
 
 def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(server, users) -> None:
@@ -346,6 +385,7 @@ def test_the_user_commands(tmp_path, monkeypatch) -> None:
     assert "at least 10" in short.output
     assert "olga" in listed.output
     assert "sales" in listed.output
+    assert "last sign-in" in listed.output
     assert disabled.exit_code == 0
     assert again.exit_code == 2
     assert "no active user" in again.output

@@ -37,6 +37,7 @@ from ledger.synth import SynthConfig, generate  # noqa: E402
 from training.labels import default_labels  # noqa: E402
 from training.pipeline import NothingTrainedError, build_samples, train_ledger_models  # noqa: E402
 from training.samples import data_window  # noqa: E402
+from training.selection import LABELS  # noqa: E402
 
 
 def _bench_models():  # bench/models.py, whose name would clash with the ``models`` package
@@ -148,13 +149,27 @@ def main() -> None:
         else:
             sample = build_samples(book, policy, policy.training, tasks=("default_pd",))
             oracle, n = _bench_models().oracle_auc(sample["default_pd"], truth, policy, False)
-            model, events = outcome.metrics["auc"], int(outcome.fit.test_target.sum())
+            model, events = outcome.fit.metrics["auc"], int(outcome.fit.test_target.sum())
             basis = "evaluated model's out-of-time test rows (no months after the cut)"
         print(
             f"{months:>4} {cut.date()!s:>11} {seconds:>5.0f}s {n:>7,} {events:>7,} {model:>7.3f}"
             f" {oracle:>7.3f} {model / oracle:>6.3f}   {basis}"
         )
+        chosen = outcome.fit.selection
+        trees = f", {outcome.fit.best_iterations[0]} trees" if chosen.chosen == "lightgbm" else ""
+        valid = ", ".join(
+            f"{name} {auc:.3f}"
+            for name, auc in (
+                ("LightGBM", chosen.valid_auc_lightgbm),
+                ("scorecard", chosen.valid_auc_scorecard),
+            )
+            if auc is not None
+        )
         print(f"{'':>13}{outcome.split}")
+        print(
+            f"{'':>13}deploys {LABELS[chosen.chosen]}{trees} (validation AUC {valid} on "
+            f"{outcome.fit.split.n_valid:,} rows never fitted on)"
+        )
 
 
 if __name__ == "__main__":

@@ -199,6 +199,26 @@ def test_short_history_tests_the_last_months_and_validates_on_unseen_customers()
     assert "validated on 20% of the fit window's customers" in boosted.describe()
 
 
+def test_short_history_validates_on_a_stratified_draw_of_customers() -> None:
+    # 400 customers, 17 of the fit month's customers defaulters: 20% of them (3) validate
+    # whatever the seed; the unstratified draw gave 1 to 8 of the 17 over these seeds.
+    dates, _, ids = _short_panel(4)
+    defaulters = {f"C{i:03d}" for i in range(0, 400, 400 // 30)}
+    y = ids.isin(defaulters).to_numpy().astype(float)
+    split = out_of_time_split(
+        dates, y, 6, 6, groups=ids, holdout_share=0.3, seed=5,
+        min_oot_months=3, min_valid_months=3, min_fit_months=3,
+    )  # fmt: skip
+    fit_ids = set(ids[split.train])
+    with_event, without = len(fit_ids & defaulters), len(fit_ids - defaulters)
+    for seed in range(10):
+        boosted = validate_on_unseen_groups(split, y, ids, 0.2, seed=seed)
+        validating = set(ids[boosted.valid])
+        assert len(validating & defaulters) == round(0.2 * with_event)
+        assert len(validating - defaulters) == round(0.2 * without)
+        assert not validating & set(ids[boosted.train])
+
+
 def test_short_history_without_customer_ids_cannot_be_validated() -> None:
     dates, y, _ = _short_panel(4)
     with pytest.raises(InsufficientDataError, match="no customer ids"):

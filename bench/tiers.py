@@ -8,9 +8,9 @@ service would (default-PD model, else proxy, else expert scorecard), and the ser
 compared with the defaults of the following 12 months (which only the uncut book knows) and with
 the generator's own 12-month PD (the oracle). A proxy model serves only where training found it
 out-ranks the expert scorecard on its validation rows (``TaskOutcome.serves``), as
-``arscore train`` decides the champion; "valid P/E" are those two validation AUCs on the proxy
-event, and "valid dflt P/E (n)" the same two on the validation rows' n defaults (reported by
-training, not deciding).
+``arscore train`` decides the champion; "valid P/E (n)" are those two validation AUCs on the
+proxy event (n: the validation rows' proxy events), and "valid dflt P/E (n)" the same two on
+the validation rows' n defaults (reported by training, not deciding).
 
 Coverage: "generated" customers are in the uncut book, "onboarded later" joined after the cut
 (not in the cut ledger, so not scored), "in cut" are the cut ledger's customers and "complete"
@@ -127,7 +127,8 @@ def book(customers: int, months: int, seed: int, policy) -> dict:
         "tiers": tiers,
         "valid": "-/-"
         if proxy_tier is None or proxy_tier.valid_auc_proxy is None
-        else f"{proxy_tier.valid_auc_proxy:.3f}/{proxy_tier.valid_auc_expert:.3f}",
+        else f"{proxy_tier.valid_auc_proxy:.3f}/{proxy_tier.valid_auc_expert:.3f}"
+        f" ({proxy_tier.events_valid})",
         "valid_defaults": "-/-"
         if proxy_tier is None or proxy_tier.default_auc_proxy is None
         else f"{proxy_tier.default_auc_proxy:.3f}/{proxy_tier.default_auc_expert:.3f}"
@@ -155,7 +156,7 @@ def main() -> None:
     policy = load_policy(None)
     print(
         f"{'book':>7} {'seed':>4} {'generated':>9} {'in cut':>6} {'scored':>6} {'complete':>8}  "
-        f"{'tiers':<34} {'valid P/E':>11} {'valid dflt P/E (n)':>18} "
+        f"{'tiers':<34} {'valid P/E (n)':>17} {'valid dflt P/E (n)':>18} "
         f"{'AUC rows':>8} {'events':>6} {'AUC':>6} "
         f"{'oracle':>6} {'ratio':>6} {'expert':>6} {'proxy':>6} {'mean PD':>8} {'observed':>8}"
     )
@@ -170,7 +171,7 @@ def main() -> None:
             tiers = ", ".join(f"{k} {v}" for k, v in sorted(r["tiers"].items()))
             print(
                 f"{r['book']:>7} {seed:>4} {r['generated']:>9} {r['in_cut']:>6} "
-                f"{r['customers']:>6} {r['complete']:>8}  {tiers:<34} {r['valid']:>11} "
+                f"{r['customers']:>6} {r['complete']:>8}  {tiers:<34} {r['valid']:>17} "
                 f"{r['valid_defaults']:>18} "
                 f"{r['auc_rows']:>8} {r['events']:>6} "
                 f"{r['auc']:>6.3f} {r['oracle']:>6.3f} {r['auc'] / r['oracle']:>6.3f} "

@@ -10,7 +10,9 @@ the generator's own 12-month PD (the oracle). A proxy model serves only where tr
 out-ranks the expert scorecard on its validation rows (``TaskOutcome.serves``), as
 ``arscore train`` decides the champion; "valid P/E (n)" are those two validation AUCs on the
 proxy event (n: the validation rows' proxy events), and "valid dflt P/E (n)" the same two on
-the validation rows' n defaults (reported by training, not deciding).
+the validation rows' n defaults (reported by training, not deciding); "test P/E (n)" are the
+same two AUCs on the proxy task's out-of-time test rows (n proxy events), which the choice never
+sees: printed to check it, never fed back.
 
 Coverage: "generated" customers are in the uncut book, "onboarded later" joined after the cut
 (not in the cut ledger, so not scored), "in cut" are the cut ledger's customers and "complete"
@@ -40,10 +42,13 @@ import pandas as pd  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from arscore.policy import load_policy  # noqa: E402
+from features.ledger_arrays import LedgerArrays  # noqa: E402
 from ledger.synth import SynthConfig, generate  # noqa: E402
 from models.scoring.common import ScoringModels, ScoringPolicy  # noqa: E402
 from models.scoring.customers import score_customers  # noqa: E402
 from training.pipeline import NothingTrainedError, train_ledger_models  # noqa: E402
+from training.proxy import expert_pd_of, proxy_pd_sample  # noqa: E402
+from training.split import policy_time_split  # noqa: E402
 
 
 def _short_history():  # bench/short_history.py: the cut and the customers scored at it
@@ -78,6 +83,24 @@ def book(customers: int, months: int, seed: int, policy) -> dict:
     outcomes = {o.task: o for o in trained if o.serves and o.fit is not None}
     proxy_fit = next((o.fit for o in trained if o.tier is not None and o.fit is not None), None)
     proxy_tier = next((o.tier for o in trained if o.tier is not None), None)
+    test_pe = "-/-"
+    if proxy_fit is not None:  # the proxy task's own test window: checked, never chosen on
+        sample = proxy_pd_sample(cut_book, policy, policy.training)
+        window, _ = policy_time_split(sample.dates, sample.y, policy.training, sample.groups)
+        y_test = sample.y[window.test]
+        assert (y_test == proxy_fit.test_target).all(), "the fit's own test rows"
+        expert_test = expert_pd_of(
+            sample,
+            window.test,
+            LedgerArrays.from_ledger(cut_book),
+            policy,
+            policy.expert_scorecard,
+        )
+        if 0 < y_test.sum() < len(y_test):
+            test_pe = (
+                f"{proxy_fit.metrics['auc']:.3f}/{roc_auc_score(y_test, expert_test):.3f}"
+                f" ({int(y_test.sum())})"
+            )
     seconds = time.perf_counter() - started
     models = ScoringModels(
         default_pd=outcomes["default_pd"].fit.bundle if "default_pd" in outcomes else None,
@@ -129,6 +152,7 @@ def book(customers: int, months: int, seed: int, policy) -> dict:
         if proxy_tier is None or proxy_tier.valid_auc_proxy is None
         else f"{proxy_tier.valid_auc_proxy:.3f}/{proxy_tier.valid_auc_expert:.3f}"
         f" ({proxy_tier.events_valid})",
+        "test_pe": test_pe,
         "valid_defaults": "-/-"
         if proxy_tier is None or proxy_tier.default_auc_proxy is None
         else f"{proxy_tier.default_auc_proxy:.3f}/{proxy_tier.default_auc_expert:.3f}"
@@ -156,7 +180,7 @@ def main() -> None:
     policy = load_policy(None)
     print(
         f"{'book':>7} {'seed':>4} {'generated':>9} {'in cut':>6} {'scored':>6} {'complete':>8}  "
-        f"{'tiers':<34} {'valid P/E (n)':>17} {'valid dflt P/E (n)':>18} "
+        f"{'tiers':<34} {'valid P/E (n)':>17} {'valid dflt P/E (n)':>18} {'test P/E (n)':>17} "
         f"{'AUC rows':>8} {'events':>6} {'AUC':>6} "
         f"{'oracle':>6} {'ratio':>6} {'expert':>6} {'proxy':>6} {'mean PD':>8} {'observed':>8}"
     )
@@ -172,7 +196,7 @@ def main() -> None:
             print(
                 f"{r['book']:>7} {seed:>4} {r['generated']:>9} {r['in_cut']:>6} "
                 f"{r['customers']:>6} {r['complete']:>8}  {tiers:<34} {r['valid']:>17} "
-                f"{r['valid_defaults']:>18} "
+                f"{r['valid_defaults']:>18} {r['test_pe']:>17} "
                 f"{r['auc_rows']:>8} {r['events']:>6} "
                 f"{r['auc']:>6.3f} {r['oracle']:>6.3f} {r['auc'] / r['oracle']:>6.3f} "
                 f"{r['expert']:>6.3f} {r['proxy']:>6.3f} "

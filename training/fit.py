@@ -77,7 +77,10 @@ class BinaryFit:
     test window or, for cross-validation, on the out-of-fold predictions (averaged over
     repeats); ``lightgbm_metrics`` and ``baseline_metrics`` are LightGBM's and the scorecard's
     on the same rows, whichever was chosen. ``test_*`` hold the test rows and predictions
-    (first repeat) for plots and champion comparison.
+    (first repeat) for plots and champion comparison. Out of time, ``valid_rows`` are the
+    positions (in the task's rows) of the validation rows the choice was made on and
+    ``valid_margin`` the evaluated model's raw scores of them, for comparisons with models
+    outside this fit (the proxy tier against the expert scorecard); None when cross-validated.
     """
 
     bundle: ModelBundle
@@ -99,6 +102,8 @@ class BinaryFit:
     selection: ModelSelection
     lightgbm_metrics: dict[str, float]
     test_lightgbm_pd: NDArray[np.float64]
+    valid_rows: NDArray[np.int64] | None = None
+    valid_margin: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,7 @@ class _Candidate:
     test_margin: NDArray[np.float64]
     test_pd: NDArray[np.float64]
     metrics: dict[str, float]
+    valid_margin: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,8 @@ class _Evaluation:
     # deployed model is calibrated on the evaluated model's raw scores of these rows.
     unseen_rows: NDArray[np.int64] | None = None
     last_date: pd.Timestamp | None = None
+    # Out of time: the validation rows the selection was made on.
+    valid_rows: NDArray[np.int64] | None = None
 
     @property
     def chosen(self) -> _Candidate:
@@ -251,7 +259,9 @@ def _candidate(
     test_pd = _sigmoid(margin) if calibrator is None else calibrator.predict(margin)
     valid_auc = None if calibrator is None else float(roc_auc_score(y[valid], valid_margin))
     metrics = _model_metrics(y[test], test_pd, margin)
-    return _Candidate(kind, model, calibrator, why, valid_auc, margin, test_pd, metrics)
+    return _Candidate(
+        kind, model, calibrator, why, valid_auc, margin, test_pd, metrics, valid_margin
+    )
 
 
 def _out_of_time(
@@ -282,6 +292,7 @@ def _out_of_time(
         (best,),
         np.concatenate([boosted.valid, window.test]),
         window.last_date,
+        boosted.valid,
     )
 
 
@@ -513,4 +524,6 @@ def fit_binary_task(
         selection=result.selection,
         lightgbm_metrics=booster.metrics,
         test_lightgbm_pd=booster.test_pd,
+        valid_rows=result.valid_rows,
+        valid_margin=None if result.valid_rows is None else chosen.valid_margin,
     )

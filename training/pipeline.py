@@ -5,14 +5,17 @@ without onboarding profiles still gets its default-PD model. A task that cannot 
 reported as skipped with the reason; the run fails only when nothing could be trained.
 
 The proxy tier (:mod:`training.proxy`) is trained only where the default-PD model was not: a
-model of the policy's severe-delinquency event, calibrated down to the default rate.
+model of the policy's severe-delinquency event, calibrated down to the default rate. It is
+registered, but may become champion only where it out-ranks the policy's expert scorecard on its
+validation rows (:func:`training.selection.select_tier`); otherwise serving keeps falling back
+to the scorecard.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -28,8 +31,9 @@ from training.fit import BinaryFit, fit_binary_task
 from training.fit_regression import RegressionFit, fit_regression_task
 from training.inputs import check_events
 from training.policy import TrainingPolicy
-from training.proxy import calibrate_down, default_rate_of, proxy_pd_sample
+from training.proxy import against_expert, calibrate_down, default_rate_of, proxy_pd_sample
 from training.samples import Sample, default_pd_sample, invoice_samples, onboarding_sample
+from training.selection import TierSelection
 from training.tracking import log_and_register
 
 Progress = Callable[[str], None]
@@ -45,7 +49,8 @@ class TaskOutcome:
 
     ``metrics`` are LightGBM's and ``baseline_metrics`` the scorecard's test metrics; for a
     binary task ``selection`` says which of the two is deployed and why (``fit.metrics`` are the
-    deployed kind's)."""
+    deployed kind's). For the proxy task ``tier`` says whether it or the expert scorecard gives
+    the PDs; a proxy model that lost is registered but never champion (``serves`` is False)."""
 
     task: str
     status: Literal["trained", "skipped"]
@@ -62,6 +67,13 @@ class TaskOutcome:
     selection: str = ""
     seconds: float = 0.0
     fit: BinaryFit | RegressionFit | None = None
+    tier: TierSelection | None = None
+
+    @property
+    def serves(self) -> bool:
+        """Whether this trained model may serve: False for a proxy model that does not beat
+        the expert scorecard on validation."""
+        return self.status == "trained" and (self.tier is None or self.tier.proxy_serves)
 
 
 def monotone_spec(columns: Sequence[str]) -> dict[str, int]:
@@ -177,13 +189,16 @@ def train_ledger_models(
     tasks: Sequence[str] = tuple(Task),
     progress: Progress | None = None,
     portfolio_default_rate: float | None = None,
+    expert_scorecard: ExpertScorecardPolicy | None = None,
 ) -> list[TaskOutcome]:
     """Train every task the ledger supports; log and register each when ``tracking_uri`` is set.
 
     The proxy task is trained only when the default-PD model is not (it was not requested, or
     the book has too few defaults); its PDs are calibrated down to the observed default rate of
     its rows, or ``portfolio_default_rate`` (the policy's, by default the expert scorecard's)
-    when they hold no default. Raises :class:`NothingTrainedError` when every task was skipped.
+    when they hold no default; it may become champion only where it beats ``expert_scorecard``
+    (the policy's, which serving falls back to) on its validation rows. Raises
+    :class:`NothingTrainedError` when every task was skipped.
     """
     say = progress or (lambda _message: None)
     say("building samples (features as of each date, labels after it)")
@@ -192,15 +207,16 @@ def train_ledger_models(
     wanted = [t for t in Task if t in asked]
     eager = [t for t in wanted if t != Task.PROXY_PD]
     samples = build_samples(ledger, rules, training, late_after_days, eager)
+    expert = expert_scorecard or ExpertScorecardPolicy()
     policy_rate = (
-        ExpertScorecardPolicy().portfolio_default_rate
-        if portfolio_default_rate is None
-        else portfolio_default_rate
+        expert.portfolio_default_rate if portfolio_default_rate is None else portfolio_default_rate
     )
     late_after = training.late_after_days if late_after_days is None else late_after_days
     outcomes: list[TaskOutcome] = []
     for task in wanted:
         extra: dict[str, object] = {"late_after_days": late_after, "source": "ledger"}
+        extra_metrics: dict[str, float] = {}
+        tier: TierSelection | None = None
         if task == Task.PROXY_PD:
             why_not = _proxy_skip_reason(outcomes, training)
             if why_not:
@@ -232,9 +248,31 @@ def train_ledger_models(
                 f"{task} calibrated down to the {target.source} default rate {target.rate:.2%} "
                 f"({target.defaults} defaults in {target.rows:,} rows)"
             )
+            tier = against_expert(fitted, sample, ledger, rules, expert, training)
+            fitted = replace(
+                fitted,
+                bundle=replace(
+                    fitted.bundle, info={**fitted.bundle.info, "tier_selection": tier.as_record()}
+                ),
+            )
+            extra |= {"tier_chosen": str(tier.chosen), "tier_reason": tier.reason}
+            extra_metrics = {
+                name: value
+                for name, value in (
+                    ("valid_auc_proxy", tier.valid_auc_proxy),
+                    ("valid_auc_expert_scorecard", tier.valid_auc_expert),
+                    ("valid_default_auc_proxy", tier.default_auc_proxy),
+                    ("valid_default_auc_expert_scorecard", tier.default_auc_expert),
+                )
+                if value is not None
+            }
         selection = fitted.selection.reason if isinstance(fitted, BinaryFit) else ""
         if selection:
             say(f"{task} deploys {selection}")
+        if tier is not None:
+            say(f"{task}: {tier.reason}")
+            if tier.defaults_note():
+                say(f"{task} {tier.defaults_note()}")
         registered = None
         name = REGISTERED_MODELS.get(task)
         if tracking_uri is not None and name is not None:
@@ -244,7 +282,9 @@ def train_ledger_models(
                 registered_name=name,
                 tracking_uri=tracking_uri,
                 extra_params=extra,
+                extra_metrics=extra_metrics,
                 promote=promote,
+                not_servable=None if tier is None or tier.proxy_serves else tier.reason,
             )
         outcomes.append(
             TaskOutcome(
@@ -264,6 +304,7 @@ def train_ledger_models(
                 selection=selection,
                 seconds=time.perf_counter() - started,
                 fit=fitted,
+                tier=tier,
             )
         )
     if not any(o.status == "trained" for o in outcomes):

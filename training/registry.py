@@ -150,6 +150,16 @@ def _champion(client: MlflowClient, name: str) -> VersionInfo | None:
     return _version_info(client, name, mv)
 
 
+def withdraw_champion(client: MlflowClient, name: str) -> int | None:
+    """Remove the ``champion`` alias from ``name`` (serving then falls back to the next tier);
+    the version that held it, or None when none did."""
+    current = _champion(client, name)
+    if current is None:
+        return None
+    client.delete_registered_model_alias(name, CHAMPION_ALIAS)
+    return current.version
+
+
 def promote(name: str, version: int, tracking_uri: str) -> VersionInfo:
     """Make ``version`` the champion, whatever its metrics (deliberate promotion or rollback)."""
     with mlflow_uri(tracking_uri) as client:
@@ -169,8 +179,13 @@ def decide_promotion(
     fit: BinaryFit | RegressionFit,
     tracking_uri: str,
     force: bool = False,
+    not_servable: str | None = None,
 ) -> PromotionDecision:
     """Should the version just registered from ``fit`` become champion?
+
+    ``not_servable`` says why the version must not serve whatever its test metric (a proxy
+    model that does not beat the expert scorecard on validation): it is not promoted unless
+    ``force``.
 
     Out of time, the current champion is re-scored on the new version's test rows and must be
     strictly beaten there by the new version's evaluated test metric. The champion's evaluated
@@ -183,6 +198,10 @@ def decide_promotion(
     current = _champion(client, name)
     if force:
         return PromotionDecision(True, "promotion forced", metric, value, None, None)
+    if not_servable:
+        return PromotionDecision(
+            False, not_servable, metric, value, None, None if current is None else current.version
+        )
     if current is None:
         return PromotionDecision(True, "first champion of this model", metric, value)
     if fit.split.method == "out-of-time":

@@ -21,7 +21,7 @@ import json
 import tempfile
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version as package_version
 from pathlib import Path
 
@@ -52,6 +52,7 @@ from training.registry import (
     decide_promotion,
     mlflow_uri,
     primary_metric,
+    withdraw_champion,
 )
 
 _SHAP_ROWS = 10_000
@@ -232,10 +233,17 @@ def log_and_register(
     experiment: str | None = None,
     run_name: str | None = None,
     extra_params: Mapping[str, object] | None = None,
+    extra_metrics: Mapping[str, float] | None = None,
     promote: bool = False,
+    not_servable: str | None = None,
 ) -> RegisteredModel:
     """Log ``fit`` as one MLflow run, register it as a new version of ``registered_name`` and
-    move the ``champion`` alias if it beats the champion (or ``promote`` is set)."""
+    move the ``champion`` alias if it beats the champion (or ``promote`` is set).
+
+    ``not_servable`` says why this model must not serve (a proxy model that does not beat the
+    expert scorecard on validation): the version is registered but not promoted, and an earlier
+    champion loses the alias too, since the same comparison on the latest data says the tier
+    below serves better; ``promote`` still forces it."""
     with mlflow_uri(tracking_uri) as client, quiet_downloads(), warnings.catch_warnings():
         # We log no input example on purpose: it would copy customer rows into the store.
         warnings.filterwarnings("ignore", message=".*input example was not provided.*")
@@ -255,7 +263,7 @@ def log_and_register(
                     **_selection_tags(fit),
                 }
             )
-            mlflow.log_metrics(_metrics(fit))
+            mlflow.log_metrics(_metrics(fit) | dict(extra_metrics or {}))
             report = Path(scratch) / "report"
             report.mkdir()
             _write_report(fit, report)
@@ -281,9 +289,19 @@ def log_and_register(
             },
         )
         version = int(registered.version)
-        decision = decide_promotion(client, registered_name, fit, tracking_uri, force=promote)
+        decision = decide_promotion(
+            client, registered_name, fit, tracking_uri, force=promote, not_servable=not_servable
+        )
         if decision.promoted:
             client.set_registered_model_alias(registered_name, CHAMPION_ALIAS, str(version))
+        elif not_servable:
+            withdrawn = withdraw_champion(client, registered_name)
+            if withdrawn is not None:
+                decision = replace(
+                    decision,
+                    reason=f"{decision.reason}; the champion alias was removed from "
+                    f"v{withdrawn}, so serving falls back",
+                )
     return RegisteredModel(
         name=registered_name,
         version=version,

@@ -108,6 +108,7 @@ def run_training(
                 tasks=tasks or tuple(Task),
                 progress=progress,
                 portfolio_default_rate=policy.expert_scorecard.portfolio_default_rate,
+                expert_scorecard=policy.expert_scorecard,
             )
         except NothingTrainedError as exc:
             raise fail(str(exc)) from exc
@@ -137,6 +138,10 @@ def print_outcomes(outcomes: list[TaskOutcome]) -> None:
             theirs = f"MAE {o.baseline_metrics.get('mae', float('nan')):.2f} d"
         version = "" if o.version is None else f"v{o.version}" + (" ★" if o.champion else "")
         table.add_row(o.task, sample, ours, theirs, version)
+        if o.tier is not None and (o.version is None or o.tier.proxy_serves):
+            # Which tier gives the PDs and why, in one line (when the proxy lost, the registry
+            # note below carries the same sentence).
+            notes.append(f"{o.task}: {o.tier.reason}")
         if o.version is not None:
             verdict = "champion" if o.champion else "not champion"
             notes.append(f"{o.registered_name} v{o.version}: {verdict} — {o.decision}")

@@ -1,6 +1,7 @@
 """The proxy tier: too few defaults for a default-PD model, a model of 60+ days past due
-calibrated down to the default rate scores every customer, end to end through MLflow and
-rescoring; a book with neither event falls to the expert scorecard."""
+calibrated down to the default rate scores every customer where it out-ranks the expert
+scorecard on validation, end to end through MLflow and rescoring; where it does not, or a book
+has neither event, the expert scorecard scores them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.tracking import MlflowClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -25,6 +27,7 @@ from models.tasks import PdBasis, Task
 from training.labels import default_labels
 from training.pipeline import train_ledger_models
 from training.proxy import proxy_pd_sample
+from training.registry import champion, list_versions
 from training.samples import data_window
 
 pytestmark = pytest.mark.slow  # trains on a 400-customer, 30-month book
@@ -79,6 +82,14 @@ def test_too_few_defaulters_trains_a_proxy_calibrated_to_the_default_rate(
     assert record["rate"] == pytest.approx(defaulted.mean())
     assert bundle.predict_pd(sample.X).mean() == pytest.approx(defaulted.mean(), rel=1e-6)
     assert record["proxy_event_mean_pd"] > record["rate"]
+    # It serves because it out-ranks the expert scorecard on its validation rows.
+    tier = proxy.tier
+    assert tier is not None
+    assert tier.proxy_serves
+    assert proxy.serves
+    assert tier.valid_auc_proxy > tier.valid_auc_expert  # type: ignore[operator]
+    assert tier.rows_valid == proxy.fit.split.n_valid
+    assert bundle.info["tier_selection"]["chosen"] == "proxy_model"
 
     scores = score_customers(
         small_book, end, ScoringModels(proxy_pd=bundle), ScoringPolicy.from_policy(POLICY)
@@ -166,3 +177,24 @@ def test_train_registers_the_proxy_and_rescoring_names_it(
     assert stored == ["proxy_model"] * n
     assert versions is not None
     assert Task.PROXY_PD.registered_name in str(versions[0])
+    assert "proxy_pd: proxy model serves: higher validation AUC" in " ".join(trained.output.split())
+
+    # A policy that asks the proxy to lead by more than 0.2 AUC: the scorecard serves, the new
+    # version is registered but not champion, and the earlier champion is withdrawn.
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text("training:\n  selection_margin: 0.2\n", encoding="utf-8")
+    monkeypatch.setenv("ARSCORE_POLICY_FILE", str(policy_file))
+    retrained = runner.invoke(cli, ["train", "--task", "default_pd", "--task", "proxy_pd"])
+    assert retrained.exit_code == 0, retrained.output
+    said = " ".join(retrained.output.split())
+    assert "arscore-proxy-pd v2: not champion — expert scorecard serves: the proxy model" in said
+    assert "the champion alias was removed from v1, so serving falls back" in said
+    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert champion(Task.PROXY_PD.registered_name, tracking) is None
+    run_id = list_versions(Task.PROXY_PD.registered_name, tracking)[0].run_id
+    metrics = MlflowClient(tracking_uri=tracking).get_run(run_id).data.metrics
+    assert metrics["valid_auc_expert_scorecard"] + 0.2 >= metrics["valid_auc_proxy"]
+    out2 = tmp_path / "out2"
+    rescored = runner.invoke(cli, ["rescore", "--as-of", "2026-10-31", "--out", str(out2)])
+    assert rescored.exit_code == 0, rescored.output
+    assert f"PD from: expert_scorecard {n:,}" in rescored.output

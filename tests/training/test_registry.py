@@ -88,6 +88,50 @@ def test_champion_moves_only_when_beaten_and_promote_rolls_back(
     assert versions[0].split == "out-of-time"
 
 
+def test_a_version_that_must_not_serve_is_registered_but_never_champion(
+    fits: dict[str, BinaryFit], tracking_uri: str
+) -> None:
+    name = "arscore-test-proxy"
+    why = "expert scorecard serves: the proxy model does not beat it (test)"
+    served = log_and_register(fits["weak"], registered_name=name, tracking_uri=tracking_uri)
+    assert served.decision.promoted
+
+    # Better on test than the champion, but the tier below ranks better on validation.
+    lost = log_and_register(
+        fits["strong"],
+        registered_name=name,
+        tracking_uri=tracking_uri,
+        extra_metrics={"valid_auc_proxy": 0.81, "valid_auc_expert_scorecard": 0.84},
+        not_servable=why,
+    )
+    assert not lost.decision.promoted
+    assert (
+        lost.decision.reason
+        == f"{why}; the champion alias was removed from v1, so serving falls back"
+    )
+    assert champion(name, tracking_uri) is None  # serving loads nothing: the scorecard serves
+    assert [v.version for v in list_versions(name, tracking_uri)] == [2, 1]
+    run = MlflowClient(tracking_uri=tracking_uri).get_run(lost.run_id)
+    assert run.data.metrics["valid_auc_proxy"] == pytest.approx(0.81)
+    assert run.data.metrics["valid_auc_expert_scorecard"] == pytest.approx(0.84)
+
+    again = log_and_register(
+        fits["strong"], registered_name=name, tracking_uri=tracking_uri, not_servable=why
+    )
+    assert not again.decision.promoted
+    assert again.decision.reason == why
+    forced = log_and_register(
+        fits["strong"],
+        registered_name=name,
+        tracking_uri=tracking_uri,
+        promote=True,
+        not_servable=why,
+    )
+    assert forced.decision.promoted
+    assert forced.decision.reason == "promotion forced"
+    assert champion(name, tracking_uri).version == 4  # type: ignore[union-attr]
+
+
 def test_champion_bundle_loads_from_the_registry_and_scores_the_same(
     fits: dict[str, BinaryFit], tracking_uri: str, registered: RegisteredModel
 ) -> None:

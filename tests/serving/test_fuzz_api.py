@@ -19,7 +19,6 @@ are sent by the test, not generated. Every other check runs as schemathesis ship
 from __future__ import annotations
 
 import os
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,8 +32,7 @@ from ledger.storage import make_engine, upgrade, write_ledger
 from ledger.synth import SynthConfig, generate
 from serving.auth import create_token
 
-from .conftest import _free_port
-from .test_serve_command import ARSCORE, _wait_ready
+from .test_serve_command import running_serve
 
 pytestmark = pytest.mark.slow
 
@@ -75,27 +73,15 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         # routes would answer most with 429 (documented; tested in test_portfolio_cache.py).
         "ARSCORE_SERVING__HEAVY_CALLS_PER_MINUTE": "0",
     }
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [ARSCORE, "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_ready(url, process)
-        yield Live(url, tokens, ledger.customers["customer_id"].astype(str).tolist())
-    finally:
-        print(
-            f"\nfuzzed {len(CASES)} operations: {CASES.total()} cases, "
-            f"{CASES.total() * len(ROLES)} requests; fewest cases {min(CASES.values(), default=0)}"
-        )
-        process.terminate()
+    with running_serve(env, workers=1) as (url, _):
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            yield Live(url, tokens, ledger.customers["customer_id"].astype(str).tolist())
+        finally:
+            print(
+                f"\nfuzzed {len(CASES)} operations: {CASES.total()} cases, "
+                f"{CASES.total() * len(ROLES)} requests; "
+                f"fewest cases {min(CASES.values(), default=0)}"
+            )
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -36,6 +38,32 @@ def _register_again(client: MlflowClient, name: str) -> str:
         return str(client.create_model_version(name, current.source, current.run_id).version)
     finally:
         mlflow.set_tracking_uri(previous_uri)
+
+
+@contextmanager
+def running_serve(
+    env: dict[str, str], workers: int, ready_seconds: float = 120
+) -> Iterator[tuple[str, int]]:
+    """``arscore serve`` with ``env`` on a free port, once it answers ``/readyz``: its URL and
+    port; stopped on exit (terminated, killed if it does not exit within 30 s)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [ARSCORE, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_ready(url, process, ready_seconds)
+        yield url, port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _wait_ready(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
@@ -116,16 +144,7 @@ def test_arscore_serve_answers_and_follows_a_promotion_on_every_worker(trained, 
         "ARSCORE_SERVING__RELOAD_CHECK_SECONDS": "0.5",
         "ARSCORE_SERVING__MODEL_POLL_SECONDS": "0",  # only the reload request can do it
     }
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [ARSCORE, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_ready(url, process)
+    with running_serve(env, workers=2) as (url, port):
         auth = {"Authorization": f"Bearer {admin}"}
         with httpx.Client(base_url=url, timeout=60) as client:
             score = client.post(
@@ -174,7 +193,4 @@ def test_arscore_serve_answers_and_follows_a_promotion_on_every_worker(trained, 
         assert len(workers) == 2, f"requests reached only workers {workers}"
         # Every worker answers with the new version from now on.
         assert _served_versions(url, admin, 20)[0] == {new}
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert not list(scratch.glob("arscore-metrics-*")), "serve left its metrics folder behind"

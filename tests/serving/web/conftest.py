@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,7 @@ import pytest
 
 from ledger.storage import make_engine
 
-from ..conftest import _free_port
-from ..test_serve_command import ARSCORE, _wait_ready
+from ..test_serve_command import running_serve
 from .pages import make_users
 
 CHROMIUM = (
@@ -74,20 +72,9 @@ def live(trained, tmp_path_factory: pytest.TempPathFactory, chromium: str) -> It
         "ARSCORE_MLFLOW_TRACKING_URI": trained.tracking_uri,
         "ARSCORE_SERVING__MODEL_POLL_SECONDS": "0",
     }
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [ARSCORE, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_ready(url, process, seconds=300)  # models load slowly on a busy machine
+    # models load slowly on a busy machine
+    with running_serve(env, workers=2, ready_seconds=300) as (url, _):
         yield LiveService(url, database_url, users, customers)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -93,8 +93,9 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=48)
     parser.add_argument("--cuts", type=int, nargs="+", default=[18, 24, 36])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--policy", type=Path, default=None, help="policy file (default: built-in)")
     args = parser.parse_args()
-    policy = load_policy(None)
+    policy = load_policy(args.policy)
 
     started = time.perf_counter()
     result = generate(SynthConfig(customers=args.customers, months=args.months, seed=args.seed))

@@ -5,11 +5,16 @@ matrix the booster was trained on, with the same category codes, and refuses val
 fit instead of silently guessing. Categories are encoded here rather than by LightGBM's pandas
 handling so the saved model is plain text and does not depend on pandas category objects.
 
-Missing values of the columns named ``fill_missing`` at training are scored as the training
-median, and, where training saw any missing, with a 0/1 missing flag appended to the matrix
-whose monotone direction is +1. LightGBM would otherwise send a missing value down whichever
-side of a split it learnt, so "no data" could score better than any reported value; this way
-a missing value never scores better than the median does, everything else equal.
+Missing values of the columns named ``fill_missing`` at training are scored as a training
+value on the risky side of the median (``fill_quantile`` of the risky direction: the median at
+0.5, the 90th percentile of days late or the 10th of a bureau score at 0.9), and, where
+training saw any missing, with a 0/1 missing flag appended to the matrix whose monotone
+direction is +1. LightGBM would otherwise send a missing value down whichever side of a split
+it learnt, so "no data" could score better than any reported value; this way a missing value
+never scores better than the median does, everything else equal. A fill on the risky side puts
+the missing rows beside the risky values in every split (what LightGBM's own missing handling
+does when "no payments settled lately" means trouble) while the monotone constraint still
+keeps them at or above the median's score.
 """
 
 from __future__ import annotations
@@ -135,18 +140,31 @@ class FeatureSchema:
         cls,
         frame: pd.DataFrame,
         categorical: Iterable[str] | None = None,
-        fill_missing: Iterable[str] | None = None,
+        fill_missing: Mapping[str, int] | Iterable[str] | None = None,
+        fill_quantile: float = 0.5,
     ) -> FeatureSchema:
         """Learn the schema from training data.
 
         Text and pandas-category columns are categorical, as is any column named in
         ``categorical`` (e.g. a numeric sector code); booleans and numbers are numeric. Date
         columns are refused: a raw date is not a risk driver and would leak the time split.
-        Numeric columns named in ``fill_missing`` score a missing value as their training
-        median plus a missing flag (see the module docstring).
+        Numeric columns named in ``fill_missing`` score a missing value as a training value
+        plus a missing flag (see the module docstring): given as a mapping of name to monotone
+        direction, the value at ``fill_quantile`` towards the risky side (+1: up, -1: down);
+        named without a direction, the median.
         """
+        if not 0.5 <= fill_quantile <= 1.0:
+            raise InvalidInputError(
+                f"fill_quantile must be between 0.5 (the median) and 1 (the riskiest value); "
+                f"got {fill_quantile}"
+            )
         forced = set(categorical or ())
-        filled = set(fill_missing or ())
+        directions = (
+            dict(fill_missing)
+            if isinstance(fill_missing, Mapping)
+            else dict.fromkeys(fill_missing or (), 0)
+        )
+        filled = set(directions)
         unknown = sorted((forced | filled) - set(map(str, frame.columns)))
         if unknown:
             raise InvalidInputError(f"categorical or filled columns not in the data: {unknown}")
@@ -172,7 +190,10 @@ class FeatureSchema:
             else:
                 values = pd.to_numeric(series).astype("float64")
                 median = float(np.nanmedian(values)) if values.notna().any() else None
-                fill = median if label in filled else None
+                fill = None
+                if label in filled and median is not None:
+                    side = 0.5 + float(np.sign(directions[label])) * (fill_quantile - 0.5)
+                    fill = median if side == 0.5 else float(np.nanquantile(values, side))
                 flag = fill is not None and bool(values.isna().any())
                 columns.append(FeatureColumn(label, "numeric", (), median, fill, flag))
         return cls(tuple(columns))

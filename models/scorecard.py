@@ -149,6 +149,8 @@ def _pool_adjacent(
         while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
             (m1, w1, n1), (m2, w2, n2) = blocks[-2], blocks[-1]
             blocks[-2:] = [[(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, n1 + n2]]
+    if not blocks:
+        return np.zeros(0, dtype="float64")
     return np.concatenate([np.full(int(n), m) for m, _, n in blocks])
 
 

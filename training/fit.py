@@ -433,7 +433,7 @@ def fit_binary_task(
     groups: pd.Series | None = None,
     monotone: Mapping[str, int] | None = None,
     categorical: Sequence[str] | None = None,
-    fill_missing: Sequence[str] | None = None,
+    fill_missing: Mapping[str, int] | Sequence[str] | None = None,
     policy: TrainingPolicy | None = None,
     scale: MasterScalePolicy | None = None,
 ) -> BinaryFit:
@@ -456,7 +456,7 @@ def fit_binary_task(
     y = binary_target(target)
     frame = check_frame(task, features, len(y), times)
     check_events(task, y, policy)
-    schema = FeatureSchema.infer(frame, categorical, fill_missing)
+    schema = FeatureSchema.infer(frame, categorical, fill_missing, policy.missing_fill_quantile)
     problem = _Problem(
         frame,
         schema.to_matrix(frame),

@@ -81,11 +81,12 @@ def monotone_spec(columns: Sequence[str]) -> dict[str, int]:
     return {c: FEATURES[c].monotone for c in columns if c in FEATURES and FEATURES[c].monotone}
 
 
-def filled_columns(columns: Sequence[str]) -> list[str]:
-    """The columns whose missing values score as the training median plus a missing flag that
-    may only raise the PD: every feature with a direction, so "no data" never scores better
+def filled_columns(columns: Sequence[str]) -> dict[str, int]:
+    """The columns whose missing values score as a value on the risky side of the training
+    median (``training.missing_fill_quantile``) plus a missing flag that may only raise the PD,
+    with their directions: every feature with a direction, so "no data" never scores better
     than the portfolio median (LightGBM alone may send it to the low-risk side of a split)."""
-    return list(monotone_spec(columns))
+    return monotone_spec(columns)
 
 
 def categorical_columns(columns: Sequence[str]) -> list[str]:

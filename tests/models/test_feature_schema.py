@@ -156,6 +156,34 @@ def test_a_filled_column_scores_missing_as_its_median_with_a_missing_flag() -> N
     assert schema.monotone_vector({"days_late": 1}) == [1, 0, 0, 0, 1]
 
 
+def test_a_directed_fill_takes_the_quantile_on_the_risky_side() -> None:
+    frame = pd.DataFrame(
+        {
+            "days_late": [*range(0, 100, 10), np.nan],  # 0 … 90: more days late is riskier
+            "bureau_score": [*range(500, 600, 10), np.nan],  # 500 … 590: a higher score is safer
+            "tenure": [*range(10), np.nan],  # no direction
+        }
+    )
+    directions = {"days_late": 1, "bureau_score": -1, "tenure": 0}
+    schema = FeatureSchema.infer(frame, fill_missing=directions, fill_quantile=0.9)
+    assert schema.column("days_late").fill == pytest.approx(np.quantile(range(0, 100, 10), 0.9))
+    assert schema.column("bureau_score").fill == pytest.approx(
+        np.quantile(range(500, 600, 10), 0.1)
+    )
+    assert schema.column("tenure").fill == pytest.approx(4.5)  # no risky side: the median
+    # Reasons still compare with the portfolio median, whatever the fill.
+    assert schema.column("days_late").reference == pytest.approx(45.0)
+    median = FeatureSchema.infer(frame, fill_missing=directions, fill_quantile=0.5)
+    assert median.column("days_late").fill == pytest.approx(45.0)
+    assert median.column("bureau_score").fill == pytest.approx(545.0)
+
+
+@pytest.mark.parametrize("quantile", [0.4, 1.2])
+def test_a_fill_better_than_the_median_is_refused(quantile: float) -> None:
+    with pytest.raises(InvalidInputError, match=r"fill_quantile must be between 0\.5"):
+        FeatureSchema.infer(_training(), fill_missing={"days_late": 1}, fill_quantile=quantile)
+
+
 def test_fill_and_flag_survive_the_round_trip_and_fold_onto_their_column() -> None:
     schema = FeatureSchema.infer(_training(), fill_missing=["days_late"])
     again = FeatureSchema.from_dict(schema.to_dict())

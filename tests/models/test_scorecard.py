@@ -47,6 +47,17 @@ def test_uninformative_column_is_left_out() -> None:
     assert card.selected_ == ["days_late", "sector"]
 
 
+def test_a_directed_column_missing_on_every_row_is_fitted_and_left_out() -> None:
+    # A feature nobody reported in the fit rows (no bureau scores on a small book) once
+    # crashed the monotone pooling of its (empty) value bins.
+    frame, y = _data()
+    frame["bureau_score"] = np.nan
+    card = WoeScorecard(monotone={"days_late": 1, "bureau_score": -1}).fit(frame, y)
+    assert "bureau_score" not in card.selected_
+    assert "days_late" in card.selected_
+    assert np.isfinite(card.predict_proba(frame)[:, 1]).all()
+
+
 def test_points_table_adds_up_to_the_master_scale_score() -> None:
     frame, y = _data()
     card = WoeScorecard().fit(frame, y)

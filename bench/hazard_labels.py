@@ -35,8 +35,8 @@ from features.registry import CUSTOMER_FEATURES, model_inputs  # noqa: E402
 from ledger.synth import SynthConfig, generate  # noqa: E402
 from models.feature_schema import FeatureSchema  # noqa: E402
 from training.labels import first_default_dates  # noqa: E402
-from training.pipeline import categorical_columns, filled_columns, monotone_spec  # noqa: E402
-from training.samples import data_window  # noqa: E402
+from training.pipeline import categorical_columns, monotone_spec  # noqa: E402
+from training.samples import data_window, default_pd_sample  # noqa: E402
 
 QUARTERS = 4
 
@@ -63,7 +63,11 @@ def rows_by_label(book, policy, warmup_months: int) -> tuple[pd.DataFrame, pd.Da
         end - pd.DateOffset(months=3),
         freq="ME",
     )
-    complete, hazard = [], []
+    # The complete-window rows are the service's own default-PD sample on these month ends.
+    labelled = [t for t in snapshots if t + pd.DateOffset(months=12) <= end]
+    sample = default_pd_sample(book, policy, policy.training, dates=labelled, arrays=arrays)
+    complete = sample.X.assign(y=sample.y.astype(bool), customer=sample.groups.to_numpy())
+    hazard = []
     for t in snapshots:
         features = customer_features_at(arrays, to_day(t), policy.features)
         ids = features.index
@@ -72,10 +76,6 @@ def rows_by_label(book, policy, warmup_months: int) -> tuple[pd.DataFrame, pd.Da
         keep &= first_invoice.reindex(ids).to_numpy() <= t.to_datetime64()
         keep &= ~(onboarded.reindex(ids).to_numpy() > t.to_datetime64())
         features, when = features.loc[keep, columns], when[keep]
-        year = t + pd.DateOffset(months=12)
-        if year <= end:
-            rows = features.assign(y=((when > t.to_datetime64()) & (when <= year.to_datetime64())))
-            complete.append(rows.assign(customer=features.index))
         for q in range(1, QUARTERS + 1):
             a, b = t + pd.DateOffset(months=3 * (q - 1)), t + pd.DateOffset(months=3 * q)
             if b > end:
@@ -83,7 +83,7 @@ def rows_by_label(book, policy, warmup_months: int) -> tuple[pd.DataFrame, pd.Da
             alive = ~(when <= a.to_datetime64())
             y = (when > a.to_datetime64()) & (when <= b.to_datetime64())
             hazard.append(features[alive].assign(y=y[alive], quarter=q))
-    return pd.concat(complete), pd.concat(hazard)
+    return complete, pd.concat(hazard)
 
 
 def main() -> None:
@@ -128,7 +128,7 @@ def main() -> None:
             schema = FeatureSchema.infer(
                 frame,
                 categorical_columns(columns),
-                filled_columns(columns),
+                monotone_spec(columns),
                 policy.training.missing_fill_quantile,
             )
             monotone = schema.monotone_vector(monotone_spec(columns))

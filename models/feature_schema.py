@@ -193,7 +193,7 @@ class FeatureSchema:
                 fill = None
                 if label in filled and median is not None:
                     side = 0.5 + float(np.sign(directions[label])) * (fill_quantile - 0.5)
-                    fill = median if side == 0.5 else float(np.nanquantile(values, side))
+                    fill = float(np.nanquantile(values, side))
                 flag = fill is not None and bool(values.isna().any())
                 columns.append(FeatureColumn(label, "numeric", (), median, fill, flag))
         return cls(tuple(columns))

@@ -81,14 +81,6 @@ def monotone_spec(columns: Sequence[str]) -> dict[str, int]:
     return {c: FEATURES[c].monotone for c in columns if c in FEATURES and FEATURES[c].monotone}
 
 
-def filled_columns(columns: Sequence[str]) -> dict[str, int]:
-    """The columns whose missing values score as a value on the risky side of the training
-    median (``training.missing_fill_quantile``) plus a missing flag that may only raise the PD,
-    with their directions: every feature with a direction, so "no data" never scores better
-    than the portfolio median (LightGBM alone may send it to the low-risk side of a split)."""
-    return monotone_spec(columns)
-
-
 def categorical_columns(columns: Sequence[str]) -> list[str]:
     return [c for c in columns if c in FEATURES and FEATURES[c].kind == "categorical"]
 
@@ -140,7 +132,10 @@ def _fit(
         categorical=categorical,
         policy=training,
         monotone=monotone_spec(columns),
-        fill_missing=filled_columns(columns),
+        # Every feature with a direction scores a missing value on its risky side of the median
+        # (training.missing_fill_quantile) plus a flag that may only raise the PD, so "no data"
+        # never scores better than the portfolio median (LightGBM alone may send it either way).
+        fill_missing=monotone_spec(columns),
         scale=scale,
     )
 
